@@ -1,0 +1,14 @@
+/**
+ * @since 0.1.0
+ */
+export * as Cache from "./Cache.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as CacheTier from "./CacheTier.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as InvalidationBus from "./InvalidationBus.js"

@@ -1,0 +1,95 @@
+import type { Entry } from "../CacheTier.js"
+
+/**
+ * Per-call freshness options resolved to milliseconds. `Infinity` means "off"
+ * for `refreshAfter` and the timeouts; `0` means "no window" for the stale
+ * windows.
+ * @internal
+ */
+export interface Policy {
+  readonly ttl: number
+  readonly jitter: number
+  readonly refreshAfter: number
+  readonly refreshJitter: number
+  readonly staleWhileRevalidate: number
+  readonly staleIfError: number
+  readonly staleIfErrorRetry: number
+  readonly softTimeout: number
+  readonly hardTimeout: number
+  readonly errorTtl: number
+  readonly tags: ReadonlyArray<string>
+}
+
+/**
+ * Where an entry stands at `now` for a reader with `policy`:
+ *
+ * ```
+ * createdAt   refreshAt          freshUntil        +swr / +sie          staleUntil
+ *     |  Fresh  |  RefreshDue      |  Stale (SWR / SIE windows)            |  Missing
+ * ```
+ * @internal
+ */
+export type State =
+  | "Missing"
+  | "Fresh"
+  | "RefreshDue"
+  | "StaleWhileRevalidate"
+  | "StaleIfError"
+  | "NegativeFresh"
+
+/** @internal */
+export const classify = (entry: Entry<any> | undefined, now: number, policy: Policy, refreshAt: number): State => {
+  if (entry === undefined || now >= entry.staleUntil) return "Missing"
+  if (now < entry.freshUntil) {
+    if (entry.negative) return "NegativeFresh"
+    return now < refreshAt ? "Fresh" : "RefreshDue"
+  }
+  if (entry.negative) return "Missing"
+  const staleFor = now - entry.freshUntil
+  if (staleFor < policy.staleWhileRevalidate) return "StaleWhileRevalidate"
+  if (staleFor < policy.staleIfError) return "StaleIfError"
+  return "Missing"
+}
+
+/**
+ * When a background refresh of the entry is due. `refreshJitter` spreads the
+ * refreshes of many keys written at once: each key refreshes early by a fixed,
+ * key-derived fraction of `refreshAfter` (deterministic, so tests can rely on it).
+ * @internal
+ */
+export const refreshAt = (key: string, createdAt: number, policy: Policy): number => {
+  if (policy.refreshAfter >= policy.ttl) return Infinity
+  if (policy.refreshJitter === 0) return createdAt + policy.refreshAfter
+  return createdAt + policy.refreshAfter * (1 - policy.refreshJitter * unitHash(key))
+}
+
+/** The relative `refreshAfter` to hand to a tier's `peekFresh`. @internal */
+export const refreshAfterFor = (key: string, policy: Policy): number => {
+  if (policy.refreshAfter >= policy.ttl) return Infinity
+  if (policy.refreshJitter === 0) return policy.refreshAfter
+  return policy.refreshAfter * (1 - policy.refreshJitter * unitHash(key))
+}
+
+/** FNV-1a of the key mapped to [0, 1). @internal */
+export const unitHash = (key: string): number => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) / 0x100000000
+}
+
+/**
+ * The absolute times of a value written at `now`. `ttlFactor` in
+ * `[1 - jitter, 1]` spreads expiries of entries written together.
+ * @internal
+ */
+export const lifetime = (now: number, policy: Policy, ttlFactor: number) => {
+  const freshUntil = now + Math.max(0, Math.round(policy.ttl * ttlFactor))
+  return {
+    createdAt: now,
+    freshUntil,
+    staleUntil: freshUntil + Math.max(policy.staleWhileRevalidate, policy.staleIfError)
+  }
+}

@@ -1,0 +1,145 @@
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Schema from "effect/Schema"
+import type { CacheTier as Tier, Entry, ReadResult } from "../CacheTier.js"
+import { CacheTier, DecodeFailure, TierError, TypeId } from "../CacheTier.js"
+
+/**
+ * Per-member read outcome reporting, so the `Cache` can keep per-tier stats
+ * while the stack owns the read-through logic.
+ * @internal
+ */
+export interface ReadObserver {
+  readonly hit: (member: number) => void
+  readonly miss: (member: number) => void
+  readonly decodeFailure: (member: number, failure: DecodeFailure) => void
+  readonly error: (member: number, error: TierError) => void
+}
+
+const silentObserver: ReadObserver = {
+  hit: () => {},
+  miss: () => {},
+  decodeFailure: () => {},
+  error: () => {}
+}
+
+/** @internal */
+export const logTierError = (error: TierError) =>
+  Effect.logWarning(`layercake: tier ${error.tier} ${error.operation} failed, skipping it`).pipe(
+    Effect.annotateLogs({ tier: error.tier, operation: error.operation, reason: error.reason }),
+    Effect.annotateLogs("cause", String(error.cause ?? ""))
+  )
+
+/**
+ * Reads top-down, skipping failing members, and promotes a hit into the
+ * members above it. Promotion keeps the entry's absolute times; each member
+ * caps them with its own `maxTtl`, so a copy never outlives the original.
+ * @internal
+ */
+export const readThrough = <A>(
+  members: ReadonlyArray<Tier>,
+  key: string,
+  schema: Schema.Schema<A, any>,
+  observer: ReadObserver = silentObserver
+): Effect.Effect<Entry<A> | undefined> =>
+  Effect.suspend(() => {
+    const loop = (index: number): Effect.Effect<Entry<A> | undefined> => {
+      if (index >= members.length) return Effect.succeed(undefined)
+      return members[index].get(key, schema).pipe(
+        Effect.matchEffect({
+          onFailure: (error) => {
+            observer.error(index, error)
+            return Effect.zipRight(logTierError(error), loop(index + 1))
+          },
+          onSuccess: (result: ReadResult<A>) => {
+            if (result === undefined) {
+              observer.miss(index)
+              return loop(index + 1)
+            }
+            if (result instanceof DecodeFailure) {
+              observer.decodeFailure(index, result)
+              return loop(index + 1)
+            }
+            observer.hit(index)
+            return index === 0 ? Effect.succeed(result) : Effect.as(promote(members, index, key, result, observer), result)
+          }
+        })
+      )
+    }
+    return loop(0)
+  })
+
+const promote = (
+  members: ReadonlyArray<Tier>,
+  foundAt: number,
+  key: string,
+  entry: Entry<any>,
+  observer: ReadObserver
+): Effect.Effect<void> =>
+  Effect.forEach(
+    members.slice(0, foundAt),
+    (member, index) =>
+      entry.negative && member.kind === "shared" ? Effect.void : Effect.catchAll(member.set(key, entry), (error) => {
+        observer.error(index, error)
+        return logTierError(error)
+      }),
+    { discard: true }
+  )
+
+/**
+ * Runs `f` on every member, logging and reporting failures instead of failing.
+ * @internal
+ */
+export const forEachMember = (
+  members: ReadonlyArray<Tier>,
+  f: (member: Tier) => Effect.Effect<void, TierError>,
+  onError: (member: number, error: TierError) => void = () => {}
+): Effect.Effect<void> =>
+  Effect.forEach(
+    members,
+    (member, index) =>
+      Effect.catchAll(f(member), (error) => {
+        onError(index, error)
+        return logTierError(error)
+      }),
+    { discard: true }
+  )
+
+const makeStack = (members: ReadonlyArray<Tier>): Tier => {
+  const getMany = <A>(keys: ReadonlyArray<string>, schema: Schema.Schema<A, any>) =>
+    Effect.forEach(keys, (key) => readThrough(members, key, schema))
+  const stacked: Tier = {
+    [TypeId]: TypeId,
+    name: members.map((member) => member.name).join("+"),
+    kind: members.some((member) => member.kind === "shared") ? "shared" : "local",
+    maxTtl: undefined,
+    members,
+    get: (key, schema) => readThrough(members, key, schema),
+    getMany,
+    set: (key, entry) => forEachMember(members, (member) => member.set(key, entry)),
+    setMany: (entries) => forEachMember(members, (member) => member.setMany(entries)),
+    delete: (keys) => forEachMember(members, (member) => member.delete(keys)),
+    invalidateTags: (tags) => forEachMember(members, (member) => member.invalidateTags(tags)),
+    clear: (prefix) => forEachMember(members, (member) => member.clear(prefix))
+  }
+  return stacked
+}
+
+const checkNames = (members: ReadonlyArray<Tier>): Effect.Effect<void> => {
+  const names = members.map((member) => member.name)
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index)
+  return duplicate === undefined
+    ? Effect.void
+    : Effect.dieMessage(`layercake: CacheTier.stack has two tiers named "${duplicate}"; give each tier a distinct name`)
+}
+
+/** @internal */
+export const stack = (...layers: ReadonlyArray<Layer.Layer<Tier, any, any>>): Layer.Layer<Tier, any, any> => {
+  if (layers.length === 1) return layers[0]
+  const collect = (index: number, acc: ReadonlyArray<Tier>): Layer.Layer<Tier, any, any> =>
+    index === layers.length
+      ? Layer.effect(CacheTier, Effect.as(checkNames(acc), makeStack(acc)))
+      : Layer.flatMap(layers[index], (context) => collect(index + 1, [...acc, ...Context.get(context, CacheTier).members]))
+  return collect(0, [])
+}
