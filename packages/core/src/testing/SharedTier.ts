@@ -1,0 +1,139 @@
+/**
+ * An in-memory tier of kind `shared` that stores Schema-encoded bytes and
+ * never keeps decoded values, standing in for Redis in tests. Build it once
+ * (`Layer.build`, or one `const` layer provided at the root) and hand the same
+ * instance to several `Cache` layers to simulate a fleet.
+ *
+ * Tag invalidation works as on Redis: each tag keeps the time it was last
+ * invalidated, and an entry created at or before that time reads as a miss.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as CacheTier from "../CacheTier.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly name?: string | undefined
+  readonly maxTtl?: Duration.DurationInput | undefined
+}
+
+/**
+ * What the store holds, for assertions in tests: raw bytes per key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Store {
+  readonly entries: Map<string, { readonly bytes: string; readonly staleUntil: number }>
+  readonly tagInvalidatedAt: Map<string, number>
+}
+
+interface Envelope {
+  readonly v: 1
+  readonly k: string
+  readonly c: number
+  readonly f: number
+  readonly s: number
+  readonly t: ReadonlyArray<string>
+  readonly d: unknown
+}
+
+const now = Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis()))
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}, store: Store = { entries: new Map(), tagInvalidatedAt: new Map() }): CacheTier.CacheTier => {
+  const name = options.name ?? "shared"
+  const maxTtl = options.maxTtl === undefined ? undefined : Duration.toMillis(options.maxTtl)
+
+  const read = <A>(key: string, schema: Schema.Schema<A, any>, at: number): CacheTier.ReadResult<A> => {
+    const stored = store.entries.get(key)
+    if (stored === undefined) return undefined
+    if (at >= stored.staleUntil) {
+      store.entries.delete(key)
+      return undefined
+    }
+    let envelope: Envelope
+    try {
+      envelope = JSON.parse(stored.bytes)
+    } catch {
+      return new CacheTier.DecodeFailure({ key, reason: "not JSON" })
+    }
+    if (envelope?.v !== 1 || envelope.k !== key) return new CacheTier.DecodeFailure({ key, reason: "foreign envelope" })
+    if (envelope.t.some((tag) => envelope.c <= (store.tagInvalidatedAt.get(tag) ?? -Infinity))) return undefined
+    const decoded = Schema.decodeUnknownEither(schema)(envelope.d)
+    if (Either.isLeft(decoded)) {
+      return new CacheTier.DecodeFailure({ key, reason: ParseResult.TreeFormatter.formatErrorSync(decoded.left) })
+    }
+    return {
+      value: decoded.right,
+      schema,
+      createdAt: envelope.c,
+      freshUntil: envelope.f,
+      staleUntil: envelope.s,
+      tags: envelope.t,
+      negative: false
+    }
+  }
+
+  const write = (key: string, entry: CacheTier.Entry<any>, at: number): Effect.Effect<void, CacheTier.TierError> => {
+    if (entry.negative) return Effect.void
+    const capped = CacheTier.capLifetime(entry, at, maxTtl)
+    if (capped.staleUntil <= at) return Effect.sync(() => store.entries.delete(key))
+    return Schema.encode(entry.schema)(entry.value).pipe(
+      Effect.mapError((cause) => new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause })),
+      Effect.map((encoded) => {
+        const envelope: Envelope = {
+          v: 1,
+          k: key,
+          c: capped.createdAt,
+          f: capped.freshUntil,
+          s: capped.staleUntil,
+          t: capped.tags,
+          d: encoded
+        }
+        store.entries.set(key, { bytes: JSON.stringify(envelope), staleUntil: capped.staleUntil })
+      })
+    )
+  }
+
+  return CacheTier.make({
+    name,
+    kind: "shared",
+    maxTtl,
+    get: (key, schema) => Effect.map(now, (at) => read(key, schema, at)),
+    getMany: (keys, schema) => Effect.map(now, (at) => keys.map((key) => read(key, schema, at))),
+    set: (key, entry) => Effect.flatMap(now, (at) => write(key, entry, at)),
+    setMany: (entries) => Effect.flatMap(now, (at) => Effect.forEach(entries, ([key, entry]) => write(key, entry, at), { discard: true })),
+    delete: (keys) =>
+      Effect.sync(() => {
+        for (const key of keys) store.entries.delete(key)
+      }),
+    invalidateTags: (tags) =>
+      Effect.map(now, (at) => {
+        for (const tag of tags) store.tagInvalidatedAt.set(tag, at)
+      }),
+    clear: (prefix) =>
+      Effect.sync(() => {
+        for (const key of store.entries.keys()) if (key.startsWith(prefix)) store.entries.delete(key)
+      })
+  })
+}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<CacheTier.CacheTier> =>
+  Layer.sync(CacheTier.CacheTier, () => make(options))
