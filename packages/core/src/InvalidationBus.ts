@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Queue from "effect/Queue"
@@ -79,9 +79,7 @@ export interface InvalidationBus {
  * @since 0.1.0
  * @category tags
  */
-export const InvalidationBus: Context.Tag<InvalidationBus, InvalidationBus> = Context.GenericTag<InvalidationBus>(
-  "@layercake/core/InvalidationBus"
-)
+export const InvalidationBus: Context.Tag<InvalidationBus, InvalidationBus> = internal.tag
 
 /**
  * An in-process bus (a `PubSub`): connects `Cache` instances in one process,

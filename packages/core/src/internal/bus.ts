@@ -1,8 +1,11 @@
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
-import type { Message } from "../InvalidationBus.js"
-import { InvalidationBus } from "../InvalidationBus.js"
+import type { InvalidationBus, Message } from "../InvalidationBus.js"
+
+/** @internal */
+export const tag = Context.GenericTag<InvalidationBus>("@layercake/core/InvalidationBus")
 
 /** @internal */
 export const makeMemory: Effect.Effect<InvalidationBus> = Effect.map(
@@ -14,4 +17,4 @@ export const makeMemory: Effect.Effect<InvalidationBus> = Effect.map(
 )
 
 /** @internal */
-export const layerMemory: Layer.Layer<InvalidationBus> = Layer.effect(InvalidationBus, makeMemory)
+export const layerMemory: Layer.Layer<InvalidationBus> = Layer.effect(tag, makeMemory)

@@ -53,6 +53,13 @@ class CacheImpl {
   readonly inflight = new Inflight()
   /** key -> time before which a failing source is not retried while stale is served. */
   readonly retryAfter = new Map<string, number>()
+  /**
+   * The last tag invalidation this instance issued or received. Shared tiers
+   * treat an entry created at or before a tag's invalidation time as
+   * invalidated, so an entry written in that same millisecond is stamped one
+   * millisecond later: invalidate-then-write in one request keeps the write.
+   */
+  lastTagInvalidation = -Infinity
   readonly local: ReadonlyArray<Tier>
   readonly peek: Tier["peekFresh"]
   readonly observer: ReadObserver
@@ -348,13 +355,13 @@ class CacheImpl {
   }
 
   newEntry<A>(value: A, schema: Schema.Schema<A, any>, policy: Lifecycle.Policy, negative: boolean): Effect.Effect<Entry<A>> {
-    const build = (now: number, factor: number): Entry<A> => ({
-      value,
-      schema,
-      ...Lifecycle.lifetime(now, policy, factor),
-      tags: policy.tags,
-      negative
-    })
+    const build = (now: number, factor: number): Entry<A> => {
+      const lifetime = Lifecycle.lifetime(now, policy, factor)
+      const createdAt = policy.tags.length > 0 && now <= this.lastTagInvalidation
+        ? Math.min(this.lastTagInvalidation + 1, lifetime.freshUntil)
+        : now
+      return { value, schema, ...lifetime, createdAt, tags: policy.tags, negative }
+    }
     const now = Clock.currentTimeMillis
     if (policy.jitter === 0) return Effect.map(now, (now) => build(now, 1))
     return Effect.zipWith(now, this.random.next, (now, random) => build(now, 1 - policy.jitter * random))
@@ -436,6 +443,18 @@ class CacheImpl {
   }
 
   dropTags(members: ReadonlyArray<Tier>, tags: ReadonlyArray<string>) {
+    const noteTime = Effect.clockWith((clock) =>
+      Effect.sync(() => {
+        this.lastTagInvalidation = Math.max(this.lastTagInvalidation, clock.unsafeCurrentTimeMillis())
+      })
+    )
+    return Effect.zipRight(
+      noteTime,
+      this.dropTagsNow(members, tags)
+    )
+  }
+
+  dropTagsNow(members: ReadonlyArray<Tier>, tags: ReadonlyArray<string>) {
     return Effect.zipRight(
       this.inflight.discard((flight) => flight.tags.some((tag) => tags.includes(tag))),
       forEachMember(members, (member) => member.invalidateTags(tags), this.tierErrorOf(members))

@@ -86,7 +86,7 @@ export const unitHash = (key: string): number => {
  * @internal
  */
 export const lifetime = (now: number, policy: Policy, ttlFactor: number) => {
-  const freshUntil = now + Math.max(0, Math.round(policy.ttl * ttlFactor))
+  const freshUntil = now + Math.max(1, Math.round(policy.ttl * ttlFactor))
   return {
     createdAt: now,
     freshUntil,

@@ -1,0 +1,139 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as TestClock from "effect/TestClock"
+import { Cache, CacheTier } from "@layercake/core"
+import { FaultyTier, SharedTier } from "@layercake/core/testing"
+import * as LocalTier from "./utils/LocalTier.js"
+
+const tierOf = <E>(layer: Layer.Layer<CacheTier.CacheTier, E>) =>
+  Effect.map(Layer.build(layer), Context.get(CacheTier.CacheTier))
+
+const entry = (value: string, freshUntil: number, staleUntil = freshUntil): CacheTier.Entry<string> => ({
+  value,
+  schema: Schema.String,
+  createdAt: 0,
+  freshUntil,
+  staleUntil,
+  tags: [],
+  negative: false
+})
+
+describe("CacheTier.stack", () => {
+  it("a stack of one layer is that layer", () => {
+    const one = SharedTier.layer()
+    assert.strictEqual(CacheTier.stack(one), one)
+  })
+
+  it("zero layers do not type-check", () => {
+    // @ts-expect-error a stack needs at least one tier
+    const stack = () => CacheTier.stack()
+    assert.isFunction(stack)
+  })
+
+  it.scoped("stacks nest and expose their members hottest first", () =>
+    Effect.gen(function*() {
+      const tier = yield* tierOf(
+        CacheTier.stack(LocalTier.layer("a"), CacheTier.stack(SharedTier.layer({ name: "b" }), SharedTier.layer({ name: "c" })))
+      )
+      assert.deepStrictEqual(tier.members.map((member) => member.name), ["a", "b", "c"])
+      assert.strictEqual(tier.kind, "shared")
+    }))
+
+  it.scoped("two tiers with one name are refused", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(tierOf(CacheTier.stack(LocalTier.layer("x"), SharedTier.layer({ name: "x" }))))
+      assert.include(String(exit), "two tiers named")
+    }))
+
+  it.scoped("members are built with the ambient memo map: a shared dependency is built once", () =>
+    Effect.gen(function*() {
+      class Connection extends Context.Tag("Connection")<Connection, { readonly id: number }>() {}
+      let built = 0
+      const connection = Layer.sync(Connection, () => ({ id: ++built }))
+      const tierNeeding = (name: string) =>
+        Layer.effect(CacheTier.CacheTier, Effect.map(Connection, () => SharedTier.make({ name })))
+      yield* tierOf(CacheTier.stack(tierNeeding("one"), tierNeeding("two")).pipe(Layer.provide(connection)))
+      assert.strictEqual(built, 1)
+    }))
+
+  it.scoped("reads top-down and promotes a hit with its absolute lifetime", () =>
+    Effect.gen(function*() {
+      const top = LocalTier.make("top")
+      const bottom = SharedTier.make({ name: "bottom" })
+      const tier = yield* tierOf(
+        CacheTier.stack(Layer.succeed(CacheTier.CacheTier, top.tier), Layer.succeed(CacheTier.CacheTier, bottom))
+      )
+      yield* bottom.set("k", entry("v", 1_000, 5_000))
+      yield* TestClock.adjust(2_000)
+      const found = yield* tier.get("k", Schema.String)
+      assert.strictEqual((found as CacheTier.Entry<string>).value, "v")
+      const promoted = top.entries.get("k")!
+      assert.strictEqual(promoted.freshUntil, 1_000)
+      assert.strictEqual(promoted.staleUntil, 5_000)
+    }))
+
+  it.scoped("a failing tier is skipped on read and on write", () =>
+    Effect.gen(function*() {
+      const faults = FaultyTier.makeFaults()
+      const bottom = SharedTier.make({ name: "bottom" })
+      const tier = yield* tierOf(
+        CacheTier.stack(
+          FaultyTier.layer(faults, LocalTier.layer("top")),
+          Layer.succeed(CacheTier.CacheTier, bottom)
+        )
+      )
+      faults.fail("Unavailable")
+      yield* tier.set("k", entry("v", 1_000))
+      const found = yield* tier.get("k", Schema.String)
+      assert.strictEqual((found as CacheTier.Entry<string>).value, "v")
+      assert.isTrue(faults.calls.get > 0 && faults.calls.set > 0)
+    }))
+})
+
+describe("tier failures", () => {
+  const faultyFixture = () => {
+    const faults = FaultyTier.makeFaults()
+    const local = LocalTier.make("l1")
+    const tiers = CacheTier.stack(
+      Layer.succeed(CacheTier.CacheTier, local.tier),
+      FaultyTier.layer(faults, SharedTier.layer({ name: "l2" }))
+    )
+    return { faults, local, layer: Cache.layer({ namespace: "app" }).pipe(Layer.provide(tiers)) }
+  }
+
+  it.scoped("a failing L2 never fails get/getOrCompute/set: logged, counted, served from L1 and compute", () =>
+    Effect.gen(function*() {
+      const { faults, local, layer } = faultyFixture()
+      const cache = Context.get(yield* Layer.build(layer), Cache.Cache)
+      faults.fail("Unavailable")
+      assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, Effect.succeed("computed")), "computed")
+      assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, Effect.die("L1 serves")), "computed")
+      yield* cache.set("s", Schema.String, "v")
+      assert.deepStrictEqual(yield* cache.get("s", Schema.String), Option.some("v"))
+      local.entries.clear()
+      assert.deepStrictEqual(yield* cache.get("s", Schema.String), Option.none())
+      yield* cache.invalidate("k")
+      yield* cache.invalidateTags(["t"])
+      yield* cache.clear
+      const stats = yield* cache.stats
+      assert.isTrue(stats.tierErrors >= 6)
+      assert.strictEqual(stats.perTier[1].errors, stats.tierErrors)
+      assert.strictEqual(stats.perTier[0].errors, 0)
+    }))
+
+  it.scoped("after the tier heals the cache uses it again", () =>
+    Effect.gen(function*() {
+      const { faults, local, layer } = faultyFixture()
+      const cache = Context.get(yield* Layer.build(layer), Cache.Cache)
+      faults.fail("Timeout")
+      yield* cache.set("k", Schema.String, "lost in L2")
+      faults.heal()
+      yield* cache.set("k", Schema.String, "stored")
+      local.entries.clear()
+      assert.deepStrictEqual(yield* cache.get("k", Schema.String), Option.some("stored"))
+    }))
+})
