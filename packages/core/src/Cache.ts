@@ -106,7 +106,9 @@ export interface Stats {
   readonly backgroundDefects: number
   /** Fibers of computes and refreshes running now. */
   readonly inFlight: number
-  readonly perTier: ReadonlyArray<{ readonly name: string; readonly hits: number; readonly misses: number; readonly errors: number }>
+  readonly perTier: ReadonlyArray<
+    { readonly name: string; readonly hits: number; readonly misses: number; readonly errors: number }
+  >
 }
 
 /**
@@ -173,8 +175,7 @@ export const Cache: Context.Tag<Cache, Cache> = Context.GenericTag<Cache>("@laye
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: Options) => Effect.Effect<Cache, never, CacheTier.CacheTier | Scope.Scope> =
-  internal.make
+export const make: (options: Options) => Effect.Effect<Cache, never, CacheTier.CacheTier | Scope.Scope> = internal.make
 
 /**
  * @since 0.1.0
@@ -218,7 +219,8 @@ export const set = <A, I>(
   schema: Schema.Schema<A, I>,
   value: A,
   options?: EntryOptions
-): Effect.Effect<void, ParseResult.ParseError, Cache> => Effect.flatMap(Cache, (cache) => cache.set(key, schema, value, options))
+): Effect.Effect<void, ParseResult.ParseError, Cache> =>
+  Effect.flatMap(Cache, (cache) => cache.set(key, schema, value, options))
 
 /**
  * @since 0.1.0

@@ -13,8 +13,8 @@ import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
-import * as internal from "./internal/stack.js"
 import * as entry from "./internal/entry.js"
+import * as internal from "./internal/stack.js"
 
 /**
  * @since 0.1.0
@@ -126,7 +126,9 @@ export interface CacheTier {
   /** Writes one entry, capped to `maxTtl`. A shared tier ignores negative entries. */
   readonly set: (key: string, entry: Entry<any>) => Effect.Effect<void, TierError>
   /** Writes many entries (pipelined where the store allows). */
-  readonly setMany: (entries: ReadonlyArray<readonly [key: string, entry: Entry<any>]>) => Effect.Effect<void, TierError>
+  readonly setMany: (
+    entries: ReadonlyArray<readonly [key: string, entry: Entry<any>]>
+  ) => Effect.Effect<void, TierError>
   readonly delete: (keys: ReadonlyArray<string>) => Effect.Effect<void, TierError>
   /** Makes every entry carrying one of `tags`, written up to now, unreadable. */
   readonly invalidateTags: (tags: ReadonlyArray<string>) => Effect.Effect<void, TierError>
@@ -139,7 +141,12 @@ export interface CacheTier {
    * `NotFound` otherwise. Allocates nothing; must not touch LRU order more than
    * a `get` would.
    */
-  readonly peekFresh?: <A>(key: string, schema: Schema.Schema<A, any>, now: number, refreshAfter: number) => A | NotFound
+  readonly peekFresh?: <A>(
+    key: string,
+    schema: Schema.Schema<A, any>,
+    now: number,
+    refreshAfter: number
+  ) => A | NotFound
 }
 
 /**
@@ -190,7 +197,9 @@ export const make = (tier: Omit<CacheTier, TypeId | "members">): CacheTier => en
  * @since 0.1.0
  * @category combinators
  */
-export const stack: <const Layers extends readonly [Layer.Layer<CacheTier, any, any>, ...Array<Layer.Layer<CacheTier, any, any>>]>(
+export const stack: <
+  const Layers extends readonly [Layer.Layer<CacheTier, any, any>, ...Array<Layer.Layer<CacheTier, any, any>>]
+>(
   ...layers: Layers
 ) => Layer.Layer<CacheTier, Layer.Layer.Error<Layers[number]>, Layer.Layer.Context<Layers[number]>> = internal.stack
 

@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Cache, CacheTier } from "@layercake/core"
+import { SharedTier } from "@layercake/core/testing"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -9,11 +11,9 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
-import { Cache, CacheTier } from "@layercake/core"
-import { SharedTier } from "@layercake/core/testing"
-import * as LocalTier from "./utils/LocalTier.js"
-import { counted, makeFixture } from "./utils/fixtures.js"
 import { eventually } from "./utils/eventually.js"
+import { counted, makeFixture } from "./utils/fixtures.js"
+import * as LocalTier from "./utils/LocalTier.js"
 
 const build = (layer: Layer.Layer<Cache.Cache>) => Effect.map(Layer.build(layer), Context.get(Cache.Cache))
 
@@ -76,7 +76,8 @@ describe("Cache", () => {
         )
         const fibers = yield* Effect.forEach(Array.from({ length: 10 }), () =>
           Effect.fork(Effect.exit(cache.getOrCompute("k", Schema.Number, compute))))
-        yield* eventually(cache.stats, (stats) => stats.coalesced === 9)
+        yield* eventually(cache.stats, (stats) =>
+          stats.coalesced === 9)
         yield* Deferred.succeed(gate, undefined)
         const exits = yield* Fiber.joinAll(fibers)
         for (const exit of exits) assert.deepStrictEqual(exit, Exit.fail("db down"))
@@ -128,7 +129,9 @@ describe("Cache", () => {
       Effect.gen(function*() {
         class Greeting extends Context.Tag("Greeting")<Greeting, string>() {}
         const cache = yield* build(makeFixture().layer)
-        const value = yield* cache.getOrCompute("k", Schema.String, Greeting).pipe(Effect.provideService(Greeting, "hello"))
+        const value = yield* cache.getOrCompute("k", Schema.String, Greeting).pipe(
+          Effect.provideService(Greeting, "hello")
+        )
         assert.strictEqual(value, "hello")
       }))
   })
@@ -228,7 +231,10 @@ describe("Cache", () => {
       Effect.gen(function*() {
         const cache = yield* build(makeFixture().layer)
         yield* cache.set("k", Schema.NumberFromString, 5)
-        assert.deepStrictEqual(yield* cache.get("k", Schema.NumberFromString.pipe(Schema.compose(Schema.Number))), Option.some(5))
+        assert.deepStrictEqual(
+          yield* cache.get("k", Schema.NumberFromString.pipe(Schema.compose(Schema.Number))),
+          Option.some(5)
+        )
         assert.deepStrictEqual(yield* cache.get("k", Schema.Boolean), Option.none())
         assert.strictEqual((yield* cache.stats).decodeFailures, 2)
       }))
@@ -273,7 +279,10 @@ describe("Cache", () => {
       Effect.gen(function*() {
         const local = LocalTier.make("l1")
         const shared = SharedTier.make({ name: "l2" })
-        const tiers = CacheTier.stack(Layer.succeed(CacheTier.CacheTier, local.tier), Layer.succeed(CacheTier.CacheTier, shared))
+        const tiers = CacheTier.stack(
+          Layer.succeed(CacheTier.CacheTier, local.tier),
+          Layer.succeed(CacheTier.CacheTier, shared)
+        )
         const ctx = yield* Layer.build(tiers)
         const a = yield* build(Cache.layer({ namespace: "a" }).pipe(Layer.provide(Layer.succeedContext(ctx))))
         const b = yield* build(Cache.layer({ namespace: "b" }).pipe(Layer.provide(Layer.succeedContext(ctx))))
@@ -301,7 +310,9 @@ describe("Cache", () => {
       Effect.gen(function*() {
         const cache = yield* build(makeFixture().layer)
         const gate = yield* Deferred.make<void>()
-        const caller = yield* Effect.fork(cache.getOrCompute("k", Schema.String, Effect.as(Deferred.await(gate), "old")))
+        const caller = yield* Effect.fork(
+          cache.getOrCompute("k", Schema.String, Effect.as(Deferred.await(gate), "old"))
+        )
         yield* eventually(cache.stats, (stats) => stats.inFlight === 1)
         yield* cache.invalidate("k")
         yield* Deferred.succeed(gate, undefined)

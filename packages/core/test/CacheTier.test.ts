@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Cache, CacheTier } from "@layercake/core"
+import { FaultyTier, SharedTier } from "@layercake/core/testing"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
-import { Cache, CacheTier } from "@layercake/core"
-import { FaultyTier, SharedTier } from "@layercake/core/testing"
 import * as LocalTier from "./utils/LocalTier.js"
 
 const tierOf = <E>(layer: Layer.Layer<CacheTier.CacheTier, E>) =>
@@ -37,7 +37,10 @@ describe("CacheTier.stack", () => {
   it.scoped("stacks nest and expose their members hottest first", () =>
     Effect.gen(function*() {
       const tier = yield* tierOf(
-        CacheTier.stack(LocalTier.layer("a"), CacheTier.stack(SharedTier.layer({ name: "b" }), SharedTier.layer({ name: "c" })))
+        CacheTier.stack(
+          LocalTier.layer("a"),
+          CacheTier.stack(SharedTier.layer({ name: "b" }), SharedTier.layer({ name: "c" }))
+        )
       )
       assert.deepStrictEqual(tier.members.map((member) => member.name), ["a", "b", "c"])
       assert.strictEqual(tier.kind, "shared")

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Cache } from "@layercake/core"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -10,9 +11,8 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
-import { Cache } from "@layercake/core"
-import { counted, makeFixture } from "./utils/fixtures.js"
 import { eventually } from "./utils/eventually.js"
+import { counted, makeFixture } from "./utils/fixtures.js"
 
 const build = (layer: Layer.Layer<Cache.Cache>) => Effect.map(Layer.build(layer), Context.get(Cache.Cache))
 const idle = (cache: Cache.Cache) => eventually(cache.stats, (stats) => stats.inFlight === 0)
@@ -177,7 +177,9 @@ describe("freshness", () => {
         yield* TestClock.adjust("61 seconds")
         assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute, options), "v1")
         assert.strictEqual(yield* Ref.get(runs), 2)
-        for (let i = 0; i < 10; i++) assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute, options), "v1")
+        for (let i = 0; i < 10; i++) {
+          assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute, options), "v1")
+        }
         assert.strictEqual(yield* Ref.get(runs), 2)
         yield* TestClock.adjust("5 seconds")
         assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute, options), "v1")

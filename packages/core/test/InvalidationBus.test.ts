@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Cache, CacheTier, InvalidationBus } from "@layercake/core"
+import { SharedTier } from "@layercake/core/testing"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -6,10 +8,8 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
-import { Cache, CacheTier, InvalidationBus } from "@layercake/core"
-import { SharedTier } from "@layercake/core/testing"
-import * as LocalTier from "./utils/LocalTier.js"
 import { eventually } from "./utils/eventually.js"
+import * as LocalTier from "./utils/LocalTier.js"
 
 /** Two `Cache` instances ("nodes"), each with its own local tier, sharing one shared tier and one bus. */
 const fleet = (busLayer: Layer.Layer<InvalidationBus.InvalidationBus> = InvalidationBus.layerMemory) =>
@@ -18,7 +18,10 @@ const fleet = (busLayer: Layer.Layer<InvalidationBus.InvalidationBus> = Invalida
     const bus = yield* Layer.build(busLayer)
     const node = Effect.fnUntraced(function*(namespace: string = "app") {
       const local = LocalTier.make("l1")
-      const tiers = CacheTier.stack(Layer.succeed(CacheTier.CacheTier, local.tier), Layer.succeed(CacheTier.CacheTier, shared))
+      const tiers = CacheTier.stack(
+        Layer.succeed(CacheTier.CacheTier, local.tier),
+        Layer.succeed(CacheTier.CacheTier, shared)
+      )
       const layer = Cache.layer({ namespace }).pipe(Layer.provide(tiers), Layer.provide(Layer.succeedContext(bus)))
       const cache = Context.get(yield* Layer.build(layer), Cache.Cache)
       return { cache, local }
@@ -91,7 +94,12 @@ describe("InvalidationBus", () => {
       const seen = yield* bus.subscribe
       const tiers = Layer.succeed(CacheTier.CacheTier, LocalTier.make().tier)
       const cache = Context.get(
-        yield* Layer.build(Cache.layer({ namespace: "app" }).pipe(Layer.provide(tiers), Layer.provide(Layer.succeed(InvalidationBus.InvalidationBus, bus)))),
+        yield* Layer.build(
+          Cache.layer({ namespace: "app" }).pipe(
+            Layer.provide(tiers),
+            Layer.provide(Layer.succeed(InvalidationBus.InvalidationBus, bus))
+          )
+        ),
         Cache.Cache
       )
       yield* cache.set("k", Schema.String, "secret value")

@@ -1,4 +1,5 @@
 import { describe, it } from "@effect/vitest"
+import { Cache } from "@layercake/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -13,9 +14,8 @@ import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import fc from "fast-check"
 import { expect } from "vitest"
-import { Cache } from "@layercake/core"
-import { makeFixture } from "./utils/fixtures.js"
 import { eventually } from "./utils/eventually.js"
+import { makeFixture } from "./utils/fixtures.js"
 
 const run = <A>(effect: Effect.Effect<A, unknown, Scope.Scope>) =>
   Effect.runPromise(
@@ -92,8 +92,7 @@ describe("model", () => {
                 break
             }
           }
-        }))
-      ),
+        }))),
       { numRuns: 150 }
     )
   })
@@ -115,74 +114,81 @@ describe("model", () => {
 
   it("refresh-ahead, stale-while-revalidate and stale-if-error follow the lifecycle model", async () => {
     await fc.assert(
-      fc.asyncProperty(lifecycleOptions, fc.array(step, { maxLength: 40 }), (options, steps) =>
-        run(Effect.gen(function*() {
-          const cache = yield* build(makeFixture().layer)
-          const runs = yield* Ref.make(0)
-          const failing = yield* Ref.make(false)
-          const compute = Effect.flatMap(Ref.updateAndGet(runs, (n) => n + 1), (n) =>
-            Effect.flatMap(Ref.get(failing), (fail) => fail ? Effect.fail(`e${n}`) : Effect.succeed(`v${n}`)))
-          const entryOptions: Cache.EntryOptions = options
+      fc.asyncProperty(
+        lifecycleOptions,
+        fc.array(step, { maxLength: 40 }),
+        (options, steps) =>
+          run(Effect.gen(function*() {
+            const cache = yield* build(makeFixture().layer)
+            const runs = yield* Ref.make(0)
+            const failing = yield* Ref.make(false)
+            const compute = Effect.flatMap(
+              Ref.updateAndGet(runs, (n) => n + 1),
+              (n) => Effect.flatMap(Ref.get(failing), (fail) => fail ? Effect.fail(`e${n}`) : Effect.succeed(`v${n}`))
+            )
+            const entryOptions: Cache.EntryOptions = options
 
-          // reference model
-          const refreshing = options.refreshAfter !== undefined && options.refreshAfter < options.ttl
-          const throttles = options.staleIfError > 0 || options.staleWhileRevalidate > 0 || refreshing
-          let entry: { value: string; createdAt: number; freshUntil: number; staleUntil: number } | undefined
-          let retryAfter = 0
-          let runsSoFar = 0
-          let now = 0
-          const computeModel = (fail: boolean): Either.Either<string, string> => {
-            runsSoFar++
-            if (fail) {
-              if (throttles) retryAfter = now + options.staleIfErrorRetry
-              return Either.left(`e${runsSoFar}`)
+            // reference model
+            const refreshing = options.refreshAfter !== undefined && options.refreshAfter < options.ttl
+            const throttles = options.staleIfError > 0 || options.staleWhileRevalidate > 0 || refreshing
+            let entry: { value: string; createdAt: number; freshUntil: number; staleUntil: number } | undefined
+            let retryAfter = 0
+            let runsSoFar = 0
+            let now = 0
+            const computeModel = (fail: boolean): Either.Either<string, string> => {
+              runsSoFar++
+              if (fail) {
+                if (throttles) retryAfter = now + options.staleIfErrorRetry
+                return Either.left(`e${runsSoFar}`)
+              }
+              retryAfter = 0
+              const freshUntil = now + options.ttl
+              entry = {
+                value: `v${runsSoFar}`,
+                createdAt: now,
+                freshUntil,
+                staleUntil: freshUntil + Math.max(options.staleWhileRevalidate, options.staleIfError)
+              }
+              return Either.right(entry.value)
             }
-            retryAfter = 0
-            const freshUntil = now + options.ttl
-            entry = {
-              value: `v${runsSoFar}`,
-              createdAt: now,
-              freshUntil,
-              staleUntil: freshUntil + Math.max(options.staleWhileRevalidate, options.staleIfError)
+            const readModel = (fail: boolean): Either.Either<string, string> => {
+              if (entry !== undefined && now >= entry.staleUntil) entry = undefined
+              if (entry === undefined) return computeModel(fail)
+              const current = entry
+              if (now < current.freshUntil) {
+                if (refreshing && now >= current.createdAt + options.refreshAfter! && now >= retryAfter) {
+                  computeModel(fail)
+                }
+                return Either.right(current.value)
+              }
+              const staleFor = now - current.freshUntil
+              if (staleFor < options.staleWhileRevalidate) {
+                if (now >= retryAfter) computeModel(fail)
+                return Either.right(current.value)
+              }
+              if (staleFor < options.staleIfError) {
+                if (now < retryAfter) return Either.right(current.value)
+                const result = computeModel(fail)
+                return Either.isLeft(result) ? Either.right(current.value) : result
+              }
+              entry = undefined
+              return computeModel(fail)
             }
-            return Either.right(entry.value)
-          }
-          const readModel = (fail: boolean): Either.Either<string, string> => {
-            if (entry !== undefined && now >= entry.staleUntil) entry = undefined
-            if (entry === undefined) return computeModel(fail)
-            const current = entry
-            if (now < current.freshUntil) {
-              if (refreshing && now >= current.createdAt + options.refreshAfter! && now >= retryAfter) computeModel(fail)
-              return Either.right(current.value)
-            }
-            const staleFor = now - current.freshUntil
-            if (staleFor < options.staleWhileRevalidate) {
-              if (now >= retryAfter) computeModel(fail)
-              return Either.right(current.value)
-            }
-            if (staleFor < options.staleIfError) {
-              if (now < retryAfter) return Either.right(current.value)
-              const result = computeModel(fail)
-              return Either.isLeft(result) ? Either.right(current.value) : result
-            }
-            entry = undefined
-            return computeModel(fail)
-          }
 
-          for (const s of steps) {
-            if (s.op === "advance") {
-              yield* TestClock.adjust(s.ms)
-              now += s.ms
-              continue
+            for (const s of steps) {
+              if (s.op === "advance") {
+                yield* TestClock.adjust(s.ms)
+                now += s.ms
+                continue
+              }
+              yield* Ref.set(failing, s.fail)
+              const actual = yield* Effect.either(cache.getOrCompute("k", Schema.String, compute, entryOptions))
+              yield* eventually(cache.stats, (stats) => stats.inFlight === 0)
+              const expected = readModel(s.fail)
+              expect(actual).toStrictEqual(expected)
+              expect(yield* Ref.get(runs)).toBe(runsSoFar)
             }
-            yield* Ref.set(failing, s.fail)
-            const actual = yield* Effect.either(cache.getOrCompute("k", Schema.String, compute, entryOptions))
-            yield* eventually(cache.stats, (stats) => stats.inFlight === 0)
-            const expected = readModel(s.fail)
-            expect(actual).toStrictEqual(expected)
-            expect(yield* Ref.get(runs)).toBe(runsSoFar)
-          }
-        }))
+          }))
       ),
       { numRuns: 200 }
     )

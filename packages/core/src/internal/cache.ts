@@ -38,7 +38,9 @@ export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier
     const cache = new CacheImpl(namespace, defaults, tier.members, fibers, bus, random)
     if (Option.isSome(bus)) {
       const messages = yield* bus.value.subscribe
-      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(messages), (message) => cache.receive(message))))
+      yield* Effect.forkScoped(
+        Effect.forever(Effect.flatMap(Queue.take(messages), (message) => cache.receive(message)))
+      )
     }
     return cache.service()
   })
@@ -149,38 +151,42 @@ class CacheImpl {
   ): Effect.Effect<A, E | ComputeTimeoutError, R> {
     return Effect.suspend((): Effect.Effect<A, any, any> => {
       const policy = this.policy(options)
-      return Effect.flatMap(readThrough(this.members, fullKey, schema, this.observer), (found) =>
-        Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          const refreshAt = found === undefined ? Infinity : Lifecycle.refreshAt(fullKey, found.createdAt, policy)
-          switch (Lifecycle.classify(found, now, policy, refreshAt)) {
-            case "Fresh":
-              this.counters.incr("hits")
-              return Effect.succeed(found!.value)
-            case "NegativeFresh":
-              this.counters.incr("negativeHits")
-              return Effect.fail(found!.value as unknown)
-            case "RefreshDue":
-              this.counters.incr("hits")
-              return Effect.as(this.refreshInBackground(fullKey, schema, compute, policy, now), found!.value)
-            case "StaleWhileRevalidate":
-              this.counters.incr("staleHits")
-              return Effect.as(this.refreshInBackground(fullKey, schema, compute, policy, now), found!.value)
-            case "StaleIfError":
-              if (now < (this.retryAfter.get(fullKey) ?? 0)) {
-                this.counters.incr("staleHits")
-                this.counters.incr("staleIfErrorServed")
+      return Effect.flatMap(
+        readThrough(this.members, fullKey, schema, this.observer),
+        (found) =>
+          Effect.clockWith((clock) => {
+            const now = clock.unsafeCurrentTimeMillis()
+            const refreshAt = found === undefined ? Infinity : Lifecycle.refreshAt(fullKey, found.createdAt, policy)
+            switch (Lifecycle.classify(found, now, policy, refreshAt)) {
+              case "Fresh":
+                this.counters.incr("hits")
                 return Effect.succeed(found!.value)
-              }
-              return this.computeAndWait(fullKey, schema, compute, policy, now, found)
-            case "Missing":
-              this.counters.incr("misses")
-              return this.computeAndWait(fullKey, schema, compute, policy, now, undefined)
-          }
-        })
+              case "NegativeFresh":
+                this.counters.incr("negativeHits")
+                return Effect.fail(found!.value as unknown)
+              case "RefreshDue":
+                this.counters.incr("hits")
+                return Effect.as(this.refreshInBackground(fullKey, schema, compute, policy, now), found!.value)
+              case "StaleWhileRevalidate":
+                this.counters.incr("staleHits")
+                return Effect.as(this.refreshInBackground(fullKey, schema, compute, policy, now), found!.value)
+              case "StaleIfError":
+                if (now < (this.retryAfter.get(fullKey) ?? 0)) {
+                  this.counters.incr("staleHits")
+                  this.counters.incr("staleIfErrorServed")
+                  return Effect.succeed(found!.value)
+                }
+                return this.computeAndWait(fullKey, schema, compute, policy, now, found)
+              case "Missing":
+                this.counters.incr("misses")
+                return this.computeAndWait(fullKey, schema, compute, policy, now, undefined)
+            }
+          })
       )
     }).pipe(
-      Effect.withSpan("layercake.getOrCompute", { attributes: { "cache.namespace": this.namespace, "cache.key": fullKey } })
+      Effect.withSpan("layercake.getOrCompute", {
+        attributes: { "cache.namespace": this.namespace, "cache.key": fullKey }
+      })
     ) as Effect.Effect<A, E | ComputeTimeoutError, R>
   }
 
@@ -197,9 +203,12 @@ class CacheImpl {
   ): Effect.Effect<{ readonly flight: Flight; readonly started: boolean }, never, any> {
     return Effect.flatMap(Deferred.make<any, any>(), (deferred) =>
       Effect.tap(
-        this.inflight.join(fullKey, schema, () => new Flight(fullKey, schema, deferred, now, policy.tags, kind === "refresh")),
+        this.inflight.join(fullKey, schema, () =>
+          new Flight(fullKey, schema, deferred, now, policy.tags, kind === "refresh")),
         ({ flight, started }) => {
-          if (!started) return Effect.void
+          if (!started) {
+            return Effect.void
+          }
           return Effect.map(FiberSet.run(this.fibers, this.runFlight(flight, compute, policy, kind)), (fiber) => {
             flight.fiber = fiber
           })
@@ -208,7 +217,12 @@ class CacheImpl {
   }
 
   /** The body of a flight's fiber: only `compute` itself is interruptible. */
-  runFlight(flight: Flight, compute: Compute, policy: Lifecycle.Policy, kind: "compute" | "refresh"): Effect.Effect<void, never, any> {
+  runFlight(
+    flight: Flight,
+    compute: Compute,
+    policy: Lifecycle.Policy,
+    kind: "compute" | "refresh"
+  ): Effect.Effect<void, never, any> {
     return Effect.uninterruptible(
       Effect.gen(this, function*() {
         const cached = kind === "compute" ? yield* this.peekAgain(flight, policy) : NotFound
@@ -245,13 +259,21 @@ class CacheImpl {
     )
   }
 
-  settle(flight: Flight, exit: Exit.Exit<any, any>, policy: Lifecycle.Policy, kind: "compute" | "refresh"): Effect.Effect<void> {
+  settle(
+    flight: Flight,
+    exit: Exit.Exit<any, any>,
+    policy: Lifecycle.Policy,
+    kind: "compute" | "refresh"
+  ): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (Exit.isSuccess(exit)) {
         if (kind === "refresh") this.counters.incr("refreshSuccesses")
         this.retryAfter.delete(flight.key)
         if (flight.discarded) return Effect.void
-        return Effect.flatMap(this.newEntry(exit.value, flight.schema, policy, false), (entry) => this.write(flight.key, entry))
+        return Effect.flatMap(
+          this.newEntry(exit.value, flight.schema, policy, false),
+          (entry) => this.write(flight.key, entry)
+        )
       }
       if (Cause.isInterruptedOnly(exit.cause)) return Effect.void
       return Effect.clockWith((clock) => {
@@ -285,7 +307,13 @@ class CacheImpl {
     this.retryAfter.set(fullKey, until)
   }
 
-  refreshInBackground(fullKey: string, schema: Schema.Schema<any, any>, compute: Compute, policy: Lifecycle.Policy, now: number) {
+  refreshInBackground(
+    fullKey: string,
+    schema: Schema.Schema<any, any>,
+    compute: Compute,
+    policy: Lifecycle.Policy,
+    now: number
+  ) {
     if (now < (this.retryAfter.get(fullKey) ?? 0)) return Effect.void
     return Effect.asVoid(this.startFlight(fullKey, schema, compute, policy, now, "refresh"))
   }
@@ -317,7 +345,9 @@ class CacheImpl {
           flight.waiters--
           const exit = result.value
           if (Exit.isSuccess(exit)) return Effect.succeed(exit.value as A)
-          if (stale !== undefined && !Cause.isInterruptedOnly(exit.cause)) return this.serveStale(fullKey, stale, exit.cause)
+          if (stale !== undefined && !Cause.isInterruptedOnly(exit.cause)) {
+            return this.serveStale(fullKey, stale, exit.cause)
+          }
           return exit as Exit.Exit<never, unknown>
         })
       )
@@ -333,15 +363,24 @@ class CacheImpl {
     }
     this.counters.incr("hardTimeouts")
     const fail = stale === undefined
-      ? Effect.fail(new ComputeTimeoutError({ key: flight.key.slice(this.prefix.length), timeoutMillis: policy.hardTimeout }))
-      : this.serveStale(flight.key, stale, Cause.fail(new ComputeTimeoutError({ key: flight.key, timeoutMillis: policy.hardTimeout })))
+      ? Effect.fail(
+        new ComputeTimeoutError({ key: flight.key.slice(this.prefix.length), timeoutMillis: policy.hardTimeout })
+      )
+      : this.serveStale(
+        flight.key,
+        stale,
+        Cause.fail(new ComputeTimeoutError({ key: flight.key, timeoutMillis: policy.hardTimeout }))
+      )
     return Effect.zipRight(this.leave(flight), fail)
   }
 
   serveStale<A>(fullKey: string, stale: Entry<A>, cause: Cause.Cause<unknown>) {
     this.counters.incr("staleHits")
     this.counters.incr("staleIfErrorServed")
-    return Effect.as(Effect.logWarning(`layercake: compute of "${fullKey}" failed; serving the stale value`, cause), stale.value)
+    return Effect.as(
+      Effect.logWarning(`layercake: compute of "${fullKey}" failed; serving the stale value`, cause),
+      stale.value
+    )
   }
 
   /** A waiter stops waiting; the last one out interrupts a flight nobody else needs. */
@@ -350,11 +389,19 @@ class CacheImpl {
       flight.waiters--
       if (flight.waiters > 0 || flight.detached || flight.fiber === undefined) return Effect.void
       const fiber = flight.fiber
-      return Effect.zipRight(this.inflight.release(flight), Effect.asVoid(Effect.forkDaemon(fiber.interruptAsFork(fiber.id()))))
+      return Effect.zipRight(
+        this.inflight.release(flight),
+        Effect.asVoid(Effect.forkDaemon(fiber.interruptAsFork(fiber.id())))
+      )
     })
   }
 
-  newEntry<A>(value: A, schema: Schema.Schema<A, any>, policy: Lifecycle.Policy, negative: boolean): Effect.Effect<Entry<A>> {
+  newEntry<A>(
+    value: A,
+    schema: Schema.Schema<A, any>,
+    policy: Lifecycle.Policy,
+    negative: boolean
+  ): Effect.Effect<Entry<A>> {
     const build = (now: number, factor: number): Entry<A> => {
       const lifetime = Lifecycle.lifetime(now, policy, factor)
       const createdAt = policy.tags.length > 0 && now <= this.lastTagInvalidation
@@ -380,22 +427,27 @@ class CacheImpl {
 
   get<A>(key: string, schema: Schema.Schema<A, any>): Effect.Effect<Option.Option<A>> {
     const fullKey = this.prefix + key
-    return Effect.flatMap(readThrough(this.members, fullKey, schema, this.observer), (found) =>
-      Effect.clockWith((clock) => {
-        const now = clock.unsafeCurrentTimeMillis()
-        switch (Lifecycle.classify(found, now, this.defaults, Infinity)) {
-          case "Fresh":
-          case "RefreshDue":
-            this.counters.incr("hits")
-            return Effect.succeed(Option.some(found!.value))
-          case "StaleWhileRevalidate":
-            this.counters.incr("staleHits")
-            return Effect.succeed(Option.some(found!.value))
-          default:
-            this.counters.incr("misses")
-            return Effect.succeed(Option.none())
-        }
-      })).pipe(Effect.withSpan("layercake.get", { attributes: { "cache.namespace": this.namespace, "cache.key": fullKey } }))
+    return Effect.flatMap(
+      readThrough(this.members, fullKey, schema, this.observer),
+      (found) =>
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          switch (Lifecycle.classify(found, now, this.defaults, Infinity)) {
+            case "Fresh":
+            case "RefreshDue":
+              this.counters.incr("hits")
+              return Effect.succeed(Option.some(found!.value))
+            case "StaleWhileRevalidate":
+              this.counters.incr("staleHits")
+              return Effect.succeed(Option.some(found!.value))
+            default:
+              this.counters.incr("misses")
+              return Effect.succeed(Option.none())
+          }
+        })
+    ).pipe(
+      Effect.withSpan("layercake.get", { attributes: { "cache.namespace": this.namespace, "cache.key": fullKey } })
+    )
   }
 
   set<A>(key: string, schema: Schema.Schema<A, any>, value: A, options: Api.EntryOptions | undefined) {
@@ -406,7 +458,9 @@ class CacheImpl {
         Effect.zipRight(this.newEntry(value, schema, policy, false)),
         Effect.tap(() => this.inflight.discardKeys([fullKey])),
         Effect.tap((entry) => this.write(fullKey, entry)),
-        Effect.zipRight(this.publish({ _tag: "KeysInvalidated", sender: this.instanceId, namespace: this.namespace, keys: [key] }))
+        Effect.zipRight(
+          this.publish({ _tag: "KeysInvalidated", sender: this.instanceId, namespace: this.namespace, keys: [key] })
+        )
       )
     }).pipe(
       Effect.withSpan("layercake.set", { attributes: { "cache.namespace": this.namespace, "cache.key": fullKey } })
@@ -417,14 +471,20 @@ class CacheImpl {
     return Effect.zipRight(
       this.dropKeys(this.members, keys),
       this.publish({ _tag: "KeysInvalidated", sender: this.instanceId, namespace: this.namespace, keys })
-    ).pipe(Effect.withSpan("layercake.invalidate", { attributes: { "cache.namespace": this.namespace, "cache.keys": keys } }))
+    ).pipe(
+      Effect.withSpan("layercake.invalidate", { attributes: { "cache.namespace": this.namespace, "cache.keys": keys } })
+    )
   }
 
   invalidateTags(tags: ReadonlyArray<string>): Effect.Effect<void> {
     return Effect.zipRight(
       this.dropTags(this.members, tags),
       this.publish({ _tag: "TagsInvalidated", sender: this.instanceId, namespace: this.namespace, tags })
-    ).pipe(Effect.withSpan("layercake.invalidateTags", { attributes: { "cache.namespace": this.namespace, "cache.tags": tags } }))
+    ).pipe(
+      Effect.withSpan("layercake.invalidateTags", {
+        attributes: { "cache.namespace": this.namespace, "cache.tags": tags }
+      })
+    )
   }
 
   clear(): Effect.Effect<void> {

@@ -15,9 +15,13 @@ export const makeTier = (tier: Omit<CacheTier, TypeId | "members">): CacheTier =
 export const readAs = <A>(key: string, entry: Entry<any>, schema: Schema.Schema<A, any>): Entry<A> | DecodeFailure => {
   if (entry.schema === schema || entry.negative) return entry
   const encoded = Schema.encodeEither(entry.schema)(entry.value)
-  if (Either.isLeft(encoded)) return new DecodeFailure({ key, reason: ParseResult.TreeFormatter.formatErrorSync(encoded.left) })
+  if (Either.isLeft(encoded)) {
+    return new DecodeFailure({ key, reason: ParseResult.TreeFormatter.formatErrorSync(encoded.left) })
+  }
   const decoded = Schema.decodeUnknownEither(schema)(encoded.right)
-  if (Either.isLeft(decoded)) return new DecodeFailure({ key, reason: ParseResult.TreeFormatter.formatErrorSync(decoded.left) })
+  if (Either.isLeft(decoded)) {
+    return new DecodeFailure({ key, reason: ParseResult.TreeFormatter.formatErrorSync(decoded.left) })
+  }
   return { ...entry, value: decoded.right, schema }
 }
 

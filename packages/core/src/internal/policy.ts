@@ -9,20 +9,31 @@ export class InvalidOptions extends Error {
   override readonly name = "layercake/InvalidOptions"
 }
 
-const millis = (name: string, input: Duration.DurationInput | undefined, fallback: number, allowZero = true): number => {
+const millis = (
+  name: string,
+  input: Duration.DurationInput | undefined,
+  fallback: number,
+  allowZero = true
+): number => {
   if (input === undefined) return fallback
   const decoded = Duration.decodeUnknown(input)
-  if (decoded._tag === "None") throw new InvalidOptions(`layercake: option "${name}" is not a Duration: ${String(input)}`)
+  if (decoded._tag === "None") {
+    throw new InvalidOptions(`layercake: option "${name}" is not a Duration: ${String(input)}`)
+  }
   const ms = Duration.toMillis(decoded.value)
   if (!(ms >= 0) || (!allowZero && ms === 0)) {
-    throw new InvalidOptions(`layercake: option "${name}" must be ${allowZero ? "zero or more" : "more than zero"}, got ${ms} ms`)
+    throw new InvalidOptions(
+      `layercake: option "${name}" must be ${allowZero ? "zero or more" : "more than zero"}, got ${ms} ms`
+    )
   }
   return ms
 }
 
 const fraction = (name: string, input: number | undefined, fallback: number): number => {
   if (input === undefined) return fallback
-  if (!(input >= 0 && input <= 1)) throw new InvalidOptions(`layercake: option "${name}" must be within 0..1, got ${input}`)
+  if (!(input >= 0 && input <= 1)) {
+    throw new InvalidOptions(`layercake: option "${name}" must be within 0..1, got ${input}`)
+  }
   return input
 }
 
@@ -46,7 +57,10 @@ export const resolve = (options: EntryOptions | undefined, defaults: Policy): Po
     jitter: defaults.jitter,
     refreshAfter: millis("refreshAfter", options.refreshAfter, defaults.refreshAfter),
     refreshJitter: fraction("refreshJitter", options.refreshJitter, defaults.refreshJitter),
-    staleWhileRevalidate: finite("staleWhileRevalidate", millis("staleWhileRevalidate", options.staleWhileRevalidate, defaults.staleWhileRevalidate)),
+    staleWhileRevalidate: finite(
+      "staleWhileRevalidate",
+      millis("staleWhileRevalidate", options.staleWhileRevalidate, defaults.staleWhileRevalidate)
+    ),
     staleIfError: finite("staleIfError", millis("staleIfError", options.staleIfError, defaults.staleIfError)),
     staleIfErrorRetry: millis("staleIfErrorRetry", options.staleIfErrorRetry, defaults.staleIfErrorRetry),
     softTimeout: millis("softTimeout", options.softTimeout, defaults.softTimeout),

@@ -2,8 +2,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
-import type { CacheTier as Tier, Entry, ReadResult } from "../CacheTier.js"
-import { CacheTier, DecodeFailure, TierError, TypeId } from "../CacheTier.js"
+import type { CacheTier as Tier, Entry, ReadResult, TierError } from "../CacheTier.js"
+import { CacheTier, DecodeFailure, TypeId } from "../CacheTier.js"
 
 /**
  * Per-member read outcome reporting, so the `Cache` can keep per-tier stats
@@ -62,7 +62,9 @@ export const readThrough = <A>(
               return loop(index + 1)
             }
             observer.hit(index)
-            return index === 0 ? Effect.succeed(result) : Effect.as(promote(members, index, key, result, observer), result)
+            return index === 0
+              ? Effect.succeed(result)
+              : Effect.as(promote(members, index, key, result, observer), result)
           }
         })
       )
@@ -140,6 +142,7 @@ export const stack = (...layers: ReadonlyArray<Layer.Layer<Tier, any, any>>): La
   const collect = (index: number, acc: ReadonlyArray<Tier>): Layer.Layer<Tier, any, any> =>
     index === layers.length
       ? Layer.effect(CacheTier, Effect.as(checkNames(acc), makeStack(acc)))
-      : Layer.flatMap(layers[index], (context) => collect(index + 1, [...acc, ...Context.get(context, CacheTier).members]))
+      : Layer.flatMap(layers[index], (context) =>
+        collect(index + 1, [...acc, ...Context.get(context, CacheTier).members]))
   return collect(0, [])
 }

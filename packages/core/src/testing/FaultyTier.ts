@@ -29,7 +29,9 @@ type Operation = CacheTier.TierError["operation"]
 export class Faults {
   /** Operations attempted so far, per operation. */
   readonly calls: Record<Operation, number> = { get: 0, set: 0, delete: 0, invalidateTags: 0, clear: 0 }
-  private failing: { readonly reason: CacheTier.TierError["reason"]; readonly operations?: ReadonlyArray<Operation> } | undefined
+  private failing:
+    | { readonly reason: CacheTier.TierError["reason"]; readonly operations?: ReadonlyArray<Operation> }
+    | undefined
   private stallFor: Duration.Duration | undefined
 
   /** Every operation (or only `operations`) fails with a `TierError` of this reason. */
@@ -48,7 +50,11 @@ export class Faults {
   }
 
   /** @internal */
-  guard<A>(tier: string, operation: Operation, effect: Effect.Effect<A, CacheTier.TierError>): Effect.Effect<A, CacheTier.TierError> {
+  guard<A>(
+    tier: string,
+    operation: Operation,
+    effect: Effect.Effect<A, CacheTier.TierError>
+  ): Effect.Effect<A, CacheTier.TierError> {
     return Effect.suspend(() => {
       this.calls[operation]++
       const failing = this.failing
@@ -94,4 +100,7 @@ export const layer = <E, R>(
   faults: Faults,
   tier: Layer.Layer<CacheTier.CacheTier, E, R>
 ): Layer.Layer<CacheTier.CacheTier, E, R> =>
-  Layer.map(tier, (context) => Context.make(CacheTier.CacheTier, wrap(faults, Context.get(context, CacheTier.CacheTier))))
+  Layer.map(
+    tier,
+    (context) => Context.make(CacheTier.CacheTier, wrap(faults, Context.get(context, CacheTier.CacheTier)))
+  )

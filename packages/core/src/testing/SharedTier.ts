@@ -53,7 +53,10 @@ const now = Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMi
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}, store: Store = { entries: new Map(), tagInvalidatedAt: new Map() }): CacheTier.CacheTier => {
+export const make = (
+  options: Options = {},
+  store: Store = { entries: new Map(), tagInvalidatedAt: new Map() }
+): CacheTier.CacheTier => {
   const name = options.name ?? "shared"
   const maxTtl = options.maxTtl === undefined ? undefined : Duration.toMillis(options.maxTtl)
 
@@ -115,7 +118,8 @@ export const make = (options: Options = {}, store: Store = { entries: new Map(),
     get: (key, schema) => Effect.map(now, (at) => read(key, schema, at)),
     getMany: (keys, schema) => Effect.map(now, (at) => keys.map((key) => read(key, schema, at))),
     set: (key, entry) => Effect.flatMap(now, (at) => write(key, entry, at)),
-    setMany: (entries) => Effect.flatMap(now, (at) => Effect.forEach(entries, ([key, entry]) => write(key, entry, at), { discard: true })),
+    setMany: (entries) =>
+      Effect.flatMap(now, (at) => Effect.forEach(entries, ([key, entry]) => write(key, entry, at), { discard: true })),
     delete: (keys) =>
       Effect.sync(() => {
         for (const key of keys) store.entries.delete(key)

@@ -1,7 +1,7 @@
+import { CacheTier } from "@layercake/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
-import { CacheTier } from "@layercake/core"
 
 /**
  * A minimal unbounded local tier for core's own tests (the real one is
