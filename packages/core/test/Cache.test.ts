@@ -351,6 +351,13 @@ describe("Cache", () => {
   })
 
   describe("scope", () => {
+    it.effect("a cache used after its scope closed fails with a clear defect instead of hanging", () =>
+      Effect.gen(function*() {
+        const cache = yield* Effect.scoped(build(makeFixture().layer))
+        const exit = yield* Effect.exit(cache.getOrCompute("k", Schema.String, Effect.succeed("v")))
+        assert.include(String(exit), "used after its layer's scope closed")
+      }))
+
     it.effect("no fiber is left running after the layer's scope closes", () =>
       Effect.gen(function*() {
         const interrupted = yield* Deferred.make<void>()

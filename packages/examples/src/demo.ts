@@ -6,6 +6,7 @@ import { Cache, CacheTier } from "@layercake/core"
 import { MemoryTier } from "@layercake/memory"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -31,7 +32,7 @@ const scene = (title: string) => Console.log(`\n── ${title} ${"─".repeat(M
 const makeDatabase = Effect.gen(function*() {
   const queries = yield* Ref.make(0)
   const down = yield* Ref.make(false)
-  const loadUser = (id: number, latency = "20 millis") =>
+  const loadUser = (id: number, latency: Duration.DurationInput = "20 millis") =>
     Effect.gen(function*() {
       yield* Ref.update(queries, (n) => n + 1)
       yield* Effect.sleep(latency)

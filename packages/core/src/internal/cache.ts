@@ -8,6 +8,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Api from "../Cache.js"
@@ -36,6 +37,15 @@ export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier
     const fibers = yield* FiberSet.make<void, never>()
     const random = yield* Effect.random
     const cache = new CacheImpl(namespace, defaults, tier.members, fibers, bus, random)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        cache.closed = true
+        cache.counters.flush()
+      })
+    )
+    yield* Effect.forkScoped(
+      Effect.repeat(Effect.sync(() => cache.counters.flush()), Schedule.spaced("1 second"))
+    )
     if (Option.isSome(bus)) {
       const messages = yield* bus.value.subscribe
       yield* Effect.forkScoped(
@@ -62,6 +72,8 @@ class CacheImpl {
    * millisecond later: invalidate-then-write in one request keeps the write.
    */
   lastTagInvalidation = -Infinity
+  /** Set when the layer's scope closes: no fiber may be started any more. */
+  closed = false
   readonly local: ReadonlyArray<Tier>
   readonly peek: Tier["peekFresh"]
   readonly observer: ReadObserver
@@ -201,6 +213,9 @@ class CacheImpl {
     now: number,
     kind: "compute" | "refresh"
   ): Effect.Effect<{ readonly flight: Flight; readonly started: boolean }, never, any> {
+    if (this.closed) {
+      return Effect.dieMessage(`layercake: Cache "${this.namespace}" used after its layer's scope closed`)
+    }
     return Effect.flatMap(Deferred.make<any, any>(), (deferred) =>
       Effect.tap(
         this.inflight.join(fullKey, schema, () =>
@@ -426,7 +441,19 @@ class CacheImpl {
   // get / set / invalidation
 
   get<A>(key: string, schema: Schema.Schema<A, any>): Effect.Effect<Option.Option<A>> {
-    const fullKey = this.prefix + key
+    const peek = this.peek
+    if (peek === undefined) return this.slowGet(this.prefix + key, schema)
+    return Effect.clockWith((clock) => {
+      const fullKey = this.prefix + key
+      const value = peek(fullKey, schema, clock.unsafeCurrentTimeMillis(), Infinity)
+      if (value === NotFound) return this.slowGet(fullKey, schema)
+      this.counters.incr("hits")
+      this.counters.tier(0, "hits")
+      return Effect.succeed(Option.some(value))
+    })
+  }
+
+  slowGet<A>(fullKey: string, schema: Schema.Schema<A, any>): Effect.Effect<Option.Option<A>> {
     return Effect.flatMap(
       readThrough(this.members, fullKey, schema, this.observer),
       (found) =>
@@ -563,10 +590,13 @@ class CacheImpl {
   }
 
   stats(): Effect.Effect<Api.Stats> {
-    return Effect.map(FiberSet.size(this.fibers), (inFlight) => ({
-      ...this.counters.values,
-      inFlight,
-      perTier: this.counters.tiers.map((tier) => ({ ...tier }))
-    }))
+    return Effect.map(FiberSet.size(this.fibers), (inFlight) => {
+      this.counters.flush()
+      return {
+        ...this.counters.values,
+        inFlight,
+        perTier: this.counters.tiers.map((tier) => ({ ...tier }))
+      }
+    })
   }
 }

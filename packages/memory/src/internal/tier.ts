@@ -1,0 +1,80 @@
+import { CacheTier } from "@layercake/core"
+import * as Effect from "effect/Effect"
+import type * as Schema from "effect/Schema"
+import { type Input, resolve, type Resolved } from "./options.js"
+import { estimateEntryBytes, Unmeasurable } from "./size.js"
+import { Store } from "./store.js"
+
+/** @internal */
+export const make = (input: Input = {}): Effect.Effect<CacheTier.CacheTier> =>
+  Effect.suspend(() => {
+    const options = resolve(input)
+    if (typeof options === "string") return Effect.dieMessage(`@layercake/memory: MemoryTier ${options}`)
+    return Effect.sync(() => fromStore(new Store(options.maxEntries, options.maxBytes), options))
+  })
+
+/** Wraps a store as a tier; exported for tests that inspect the store. @internal */
+export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier => {
+  const { maxTtl, name } = options
+  const entryByteLimit = Math.min(options.maxEntryBytes ?? Infinity, options.maxBytes ?? Infinity)
+  const checkedBytes = entryByteLimit !== Infinity
+
+  const read = <A>(key: string, schema: Schema.Schema<A, any>, now: number): CacheTier.ReadResult<A> => {
+    const slot = store.lookup(key, now)
+    return slot === undefined ? undefined : CacheTier.readAs(key, store.entryAt(slot), schema)
+  }
+
+  /** Keeps the entry or, when it cannot be kept, deletes the key's older one; returns a warning to log. */
+  const write = (key: string, entry: CacheTier.Entry<any>, now: number): string | undefined => {
+    const capped = CacheTier.capLifetime(entry, now, maxTtl)
+    if (!(capped.staleUntil > now)) {
+      store.delete(key)
+      return undefined
+    }
+    const bytes = checkedBytes ? estimateEntryBytes(key, capped) : 0
+    if (bytes instanceof Unmeasurable || bytes > entryByteLimit) {
+      store.delete(key)
+      return bytes instanceof Unmeasurable
+        ? `layercake: memory tier "${name}" did not keep "${key}": its size cannot be estimated: ${bytes.reason}`
+        : undefined
+    }
+    store.set(key, capped, now, bytes)
+    return undefined
+  }
+
+  return CacheTier.make({
+    name,
+    kind: "local",
+    maxTtl,
+    get: (key, schema) =>
+      Effect.clockWith((clock) => Effect.succeed(read(key, schema, clock.unsafeCurrentTimeMillis()))),
+    getMany: (keys, schema) =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        return Effect.succeed(keys.map((key) => read(key, schema, now)))
+      }),
+    set: (key, entry) =>
+      Effect.clockWith((clock) => {
+        const warning = write(key, entry, clock.unsafeCurrentTimeMillis())
+        return warning === undefined ? Effect.void : Effect.logWarning(warning)
+      }),
+    setMany: (entries) =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const warnings: Array<string> = []
+        for (const [key, entry] of entries) {
+          const warning = write(key, entry, now)
+          if (warning !== undefined) warnings.push(warning)
+        }
+        return Effect.forEach(warnings, (warning) => Effect.logWarning(warning), { discard: true })
+      }),
+    delete: (keys) =>
+      Effect.sync(() => {
+        for (const key of keys) store.delete(key)
+      }),
+    invalidateTags: (tags) => Effect.sync(() => store.invalidateTags(tags)),
+    clear: (prefix) => Effect.sync(() => store.clear(prefix)),
+    peekFresh: <A>(key: string, schema: Schema.Schema<A, any>, now: number, refreshAfter: number) =>
+      store.peekFresh(key, schema, now, refreshAfter) as A | CacheTier.NotFound
+  })
+}
