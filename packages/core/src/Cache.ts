@@ -11,12 +11,14 @@ import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import type * as Metric from "effect/Metric"
 import type * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as CacheTier from "./CacheTier.js"
 import * as internal from "./internal/cache.js"
+import * as internalMetrics from "./internal/metrics.js"
 
 /**
  * @since 0.1.0
@@ -110,6 +112,21 @@ export interface Stats {
     { readonly name: string; readonly hits: number; readonly misses: number; readonly errors: number }
   >
 }
+
+/**
+ * The Effect `Metric` counters behind `Stats`, named `layercake_<counter>_total`
+ * and tagged with `namespace`; `tier` holds the per-tier counters
+ * (`layercake_tier_{hits,misses,errors}_total`, tagged `namespace` and `tier`).
+ * They are fed from the plain counters every second, on `stats` and when the
+ * layer closes. Read one with
+ * `Metric.value(Cache.metrics.hits.pipe(Metric.tagged("namespace", "app")))`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const metrics: { readonly [K in keyof typeof internalMetrics.metrics]: Metric.Metric.Counter<number> } & {
+  readonly tier: typeof internalMetrics.tierMetrics
+} = { ...internalMetrics.metrics, tier: internalMetrics.tierMetrics }
 
 /**
  * A caller waited `hardTimeout` for a compute.

@@ -50,8 +50,10 @@ export interface Entry<A = unknown> {
   readonly staleUntil: number
   readonly tags: ReadonlyArray<string>
   /**
-   * A cached failure (negative caching): `value` is the error of the compute.
-   * Only local tiers keep these; a failure has no schema to cross the wire with.
+   * A cached failure (negative caching): `value` is the error of the compute
+   * and `schema` is the success schema (it cannot encode `value`). Only local
+   * tiers keep these; a failure has no schema to cross the wire with. A tier
+   * that needs a size estimate measures `JSON.stringify(value)`.
    */
   readonly negative: boolean
 }

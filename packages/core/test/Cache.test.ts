@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
@@ -347,6 +348,41 @@ describe("Cache", () => {
         const cache = yield* build(makeFixture().layer)
         const exit = yield* Effect.exit(cache.getOrCompute("k", Schema.Number, Effect.succeed(1), { ttl: -5 }))
         assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), "ttl")
+      }))
+  })
+
+  describe("observability", () => {
+    it.scoped("the counters are also Effect Metrics tagged with the namespace", () =>
+      Effect.gen(function*() {
+        const cache = yield* build(makeFixture({ namespace: "metrics-test" }).layer)
+        yield* cache.getOrCompute("k", Schema.String, Effect.succeed("v"))
+        yield* cache.getOrCompute("k", Schema.String, Effect.succeed("v"))
+        yield* cache.getOrCompute("k", Schema.String, Effect.succeed("v"))
+        const stats = yield* cache.stats
+        const hits = yield* Metric.value(Cache.metrics.hits.pipe(Metric.tagged("namespace", "metrics-test")))
+        const misses = yield* Metric.value(
+          Cache.metrics.misses.pipe(Metric.tagged("namespace", "metrics-test"))
+        )
+        assert.strictEqual(stats.hits, 2)
+        assert.strictEqual(hits.count, 2)
+        assert.strictEqual(misses.count, 1)
+        const l1Hits = yield* Metric.value(
+          Cache.metrics.tier.hits.pipe(
+            Metric.tagged("namespace", "metrics-test"),
+            Metric.tagged("tier", "l1")
+          )
+        )
+        assert.strictEqual(l1Hits.count, 2)
+      }))
+
+    it.scoped("per-call tags are copied: mutating the caller's array changes nothing", () =>
+      Effect.gen(function*() {
+        const fixture = makeFixture()
+        const cache = yield* build(fixture.layer)
+        const tags = ["a"]
+        yield* cache.set("k", Schema.String, "v", { tags })
+        tags[0] = "b"
+        assert.deepStrictEqual(fixture.local.entries.get("test:k")!.tags, ["a"])
       }))
   })
 

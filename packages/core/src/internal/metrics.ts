@@ -24,7 +24,8 @@ export const counterNames = [
 /** @internal */
 export type CounterName = typeof counterNames[number]
 
-const metrics: Record<CounterName, Metric.Metric.Counter<number>> = Object.fromEntries(
+/** @internal */
+export const metrics: Record<CounterName, Metric.Metric.Counter<number>> = Object.fromEntries(
   counterNames.map((name) => [
     name,
     Metric.counter(`layercake_${name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())}_total`, {
@@ -34,7 +35,8 @@ const metrics: Record<CounterName, Metric.Metric.Counter<number>> = Object.fromE
   ])
 ) as Record<CounterName, Metric.Metric.Counter<number>>
 
-const tierMetrics = {
+/** @internal */
+export const tierMetrics = {
   hits: Metric.counter("layercake_tier_hits_total", { incremental: true }),
   misses: Metric.counter("layercake_tier_misses_total", { incremental: true }),
   errors: Metric.counter("layercake_tier_errors_total", { incremental: true })

@@ -66,7 +66,8 @@ export const resolve = (options: EntryOptions | undefined, defaults: Policy): Po
     softTimeout: millis("softTimeout", options.softTimeout, defaults.softTimeout),
     hardTimeout: millis("hardTimeout", options.hardTimeout, defaults.hardTimeout),
     errorTtl: finite("errorTtl", millis("errorTtl", options.errorTtl, defaults.errorTtl)),
-    tags: options.tags ?? defaults.tags
+    // local tiers keep the array by reference (no copy per entry): freeze our own copy
+    tags: options.tags === undefined ? defaults.tags : Object.freeze([...options.tags])
   }
 }
 
