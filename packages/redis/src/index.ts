@@ -1,0 +1,9 @@
+/**
+ * @since 0.1.0
+ */
+export * as RedisConnection from "./RedisConnection.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as RedisTier from "./RedisTier.js"

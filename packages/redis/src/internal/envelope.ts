@@ -1,0 +1,164 @@
+/**
+ * The bytes of one entry in Redis.
+ *
+ * ```
+ * offset  size  field
+ *  0      2     magic "LC"
+ *  2      1     format version (1)
+ *  3      1     codec id (1 = json, 2 = msgpack)
+ *  4      8     createdAt   float64 BE, epoch ms
+ * 12      8     freshUntil  float64 BE
+ * 20      8     staleUntil  float64 BE
+ * 28      4     key length  uint32 BE, then the key (UTF-8): guards against a value found under another key
+ *  …      2     tag count   uint16 BE, then per tag: uint16 BE length + UTF-8 bytes
+ *  …      …     payload: the value encoded with the entry's Schema, then JSON or MessagePack
+ * ```
+ *
+ * The layout before the payload is fixed so the read script (`scripts.ts`)
+ * can find the tags without decoding the value. Anything that does not parse
+ * is reported as a reason string, never thrown.
+ *
+ * @internal
+ */
+import { Packr } from "msgpackr"
+
+/** @internal */
+export type Codec = "json" | "msgpack"
+
+/** @internal */
+export const MAGIC = "LC"
+/** @internal */
+export const VERSION = 1
+/** Bytes before the key. @internal */
+export const FIXED_HEADER = 32
+
+const CODEC_ID: Record<Codec, number> = { json: 1, msgpack: 2 }
+const MAX_TAGS = 0xffff
+const MAX_TAG_BYTES = 0xffff
+
+// Self-contained messages: no record extension, whose structures live in the
+// Packr instance (another process could not read them). `moreTypes` keeps Set
+// and typed arrays of `…FromSelf` schemas intact; maps read back as objects.
+const packr = new Packr({ useRecords: false, moreTypes: true })
+
+/** @internal */
+export interface Header {
+  readonly codec: number
+  readonly createdAt: number
+  readonly freshUntil: number
+  readonly staleUntil: number
+  readonly key: string
+  readonly tags: ReadonlyArray<string>
+  readonly payloadOffset: number
+}
+
+/** @internal */
+export interface Times {
+  readonly createdAt: number
+  readonly freshUntil: number
+  readonly staleUntil: number
+}
+
+/**
+ * Encodes an envelope. `encoded` is the value already encoded with the entry's
+ * Schema. Throws on a value the codec cannot represent (the caller maps it to
+ * an `Encode` tier error).
+ * @internal
+ */
+export const encode = (
+  key: string,
+  times: Times,
+  tags: ReadonlyArray<string>,
+  encoded: unknown,
+  codec: Codec
+): Buffer => {
+  if (tags.length > MAX_TAGS) throw new Error(`too many tags (${tags.length}, at most ${MAX_TAGS})`)
+  const keyBytes = Buffer.byteLength(key)
+  let tagBytes = 2
+  for (const tag of tags) {
+    const length = Buffer.byteLength(tag)
+    if (length > MAX_TAG_BYTES) throw new Error(`tag longer than ${MAX_TAG_BYTES} bytes`)
+    tagBytes += 2 + length
+  }
+  let json: string | undefined
+  let packed: Buffer | undefined
+  let payloadBytes: number
+  if (codec === "json") {
+    // JSON has no `undefined`: a schema encoding to `undefined` gets an empty payload.
+    json = encoded === undefined ? "" : JSON.stringify(encoded)
+    payloadBytes = Buffer.byteLength(json)
+  } else {
+    packed = packr.pack(encoded)
+    payloadBytes = packed.length
+  }
+  const buffer = Buffer.allocUnsafe(FIXED_HEADER + keyBytes + tagBytes + payloadBytes)
+  buffer.write(MAGIC, 0, "latin1")
+  buffer[2] = VERSION
+  buffer[3] = CODEC_ID[codec]
+  buffer.writeDoubleBE(times.createdAt, 4)
+  buffer.writeDoubleBE(times.freshUntil, 12)
+  buffer.writeDoubleBE(times.staleUntil, 20)
+  buffer.writeUInt32BE(keyBytes, 28)
+  let offset = FIXED_HEADER + buffer.write(key, FIXED_HEADER, "utf8")
+  buffer.writeUInt16BE(tags.length, offset)
+  offset += 2
+  for (const tag of tags) {
+    const length = buffer.write(tag, offset + 2, "utf8")
+    buffer.writeUInt16BE(length, offset)
+    offset += 2 + length
+  }
+  if (json !== undefined) buffer.write(json, offset, "utf8")
+  else packed!.copy(buffer, offset)
+  return buffer
+}
+
+/**
+ * Reads the header, or says why the bytes are not an envelope this version
+ * understands.
+ * @internal
+ */
+export const decodeHeader = (bytes: Uint8Array): Header | string => {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (buffer.length < FIXED_HEADER + 2 || buffer[0] !== 0x4c || buffer[1] !== 0x43) {
+    return "not a layercake envelope"
+  }
+  if (buffer[2] !== VERSION) return `unknown envelope version ${buffer[2]}`
+  const codec = buffer[3]
+  if (codec !== CODEC_ID.json && codec !== CODEC_ID.msgpack) return `unknown codec id ${codec}`
+  const keyBytes = buffer.readUInt32BE(28)
+  let offset = FIXED_HEADER + keyBytes
+  if (offset + 2 > buffer.length) return "truncated envelope (key)"
+  const key = buffer.toString("utf8", FIXED_HEADER, offset)
+  const tagCount = buffer.readUInt16BE(offset)
+  offset += 2
+  const tags: Array<string> = []
+  for (let i = 0; i < tagCount; i++) {
+    if (offset + 2 > buffer.length) return "truncated envelope (tags)"
+    const length = buffer.readUInt16BE(offset)
+    offset += 2
+    if (offset + length > buffer.length) return "truncated envelope (tags)"
+    tags.push(buffer.toString("utf8", offset, offset + length))
+    offset += length
+  }
+  return {
+    codec,
+    createdAt: buffer.readDoubleBE(4),
+    freshUntil: buffer.readDoubleBE(12),
+    staleUntil: buffer.readDoubleBE(20),
+    key,
+    tags,
+    payloadOffset: offset
+  }
+}
+
+/**
+ * The payload as the Schema's encoded side. Throws on corrupt bytes.
+ * @internal
+ */
+export const decodePayload = (bytes: Buffer, header: Header): unknown => {
+  if (header.codec === CODEC_ID.json) {
+    if (header.payloadOffset === bytes.length) return undefined
+    return JSON.parse(bytes.toString("utf8", header.payloadOffset))
+  }
+  return packr.unpack(bytes.subarray(header.payloadOffset))
+}

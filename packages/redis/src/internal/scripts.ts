@@ -1,0 +1,106 @@
+/**
+ * Lua scripts, run with EVALSHA (falling back to EVAL after a restart or a
+ * failover lost the script cache).
+ *
+ * @internal
+ */
+import { createHash } from "node:crypto"
+
+/** @internal */
+export interface Script {
+  readonly lua: string
+  readonly sha: string
+}
+
+const script = (lua: string): Script => ({ lua, sha: createHash("sha1").update(lua).digest("hex") })
+
+/**
+ * Lua: the newest invalidation time (the raw string) of the tags listed in
+ * envelope `v`, or false. Any value that is not a well-formed version-1
+ * envelope gives false; the client reports it. Tag keys holding another type
+ * are ignored.
+ */
+const newestTagTime = String.raw`
+local function newest(v, prefix)
+  local n = #v
+  if n < 34 or string.sub(v, 1, 3) ~= 'LC\1' then return false end
+  local b1, b2, b3, b4 = string.byte(v, 29, 32)
+  local p = 33 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  if p + 1 > n then return false end
+  local c1, c2 = string.byte(v, p, p + 1)
+  local count = c1 * 256 + c2
+  p = p + 2
+  local best, bestRaw = nil, false
+  for _ = 1, count do
+    if p + 1 > n then return false end
+    local l1, l2 = string.byte(v, p, p + 1)
+    local len = l1 * 256 + l2
+    p = p + 2
+    if p + len - 1 > n then return false end
+    local raw = redis.pcall('GET', prefix .. string.sub(v, p, p + len - 1))
+    p = p + len
+    if type(raw) == 'string' then
+      local t = tonumber(raw)
+      if t and (best == nil or t > best) then best, bestRaw = t, raw end
+    end
+  end
+  return bestRaw
+end
+`
+
+/**
+ * Reads one entry together with the newest invalidation time of the tags its
+ * envelope lists, in one round trip. Standalone and Sentinel only: the tag
+ * keys are not declared in KEYS (they are only known once the entry is read),
+ * which Redis allows outside Cluster.
+ *
+ * KEYS[1]: the entry key. ARGV[1]: the prefix of tag keys.
+ * Reply: nil (no string at the key), the envelope alone (no tag was
+ * invalidated), or `{envelope, newest tag invalidation time}`.
+ *
+ * @internal
+ */
+export const readOne: Script = script(`${newestTagTime}
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' then return false end
+local t = newest(v, ARGV[1])
+if t then return {v, t} end
+return v
+`)
+
+/**
+ * `readOne` for many keys. Reply: per key, the envelope (or nil) and the
+ * newest tag invalidation time (or nil), flattened.
+ *
+ * @internal
+ */
+export const read: Script = script(`${newestTagTime}
+local out = {}
+for i = 1, #KEYS do
+  local v = redis.pcall('GET', KEYS[i])
+  if type(v) == 'string' then
+    out[2 * i - 1] = v
+    out[2 * i] = newest(v, ARGV[1])
+  else
+    out[2 * i - 1] = false
+    out[2 * i] = false
+  end
+end
+return out
+`)
+
+/**
+ * Records that a tag was invalidated at ARGV[1] (ms), keeping the later time
+ * when instances race, and (re)sets its lifetime to ARGV[2] ms.
+ *
+ * @internal
+ */
+export const invalidateTag: Script = script(`
+local current = tonumber(redis.call('GET', KEYS[1]) or '')
+if current and current >= tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)

@@ -1,0 +1,53 @@
+import { Cache, CacheTier } from "@layercake/core"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import type { Cluster, Redis } from "ioredis"
+import { inject } from "vitest"
+import { RedisConnection, RedisTier } from "../src/index.js"
+
+export { localTier } from "./localTier.js"
+
+/** A prefix no other test uses, so test files can share the harness servers. */
+export const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2, 10)}`
+
+export const standalone = () => RedisConnection.layer({ url: inject("redisUrl") })
+
+export const cluster = () =>
+  RedisConnection.layer({ options: { cluster: { nodes: [...inject("redisClusterNodes")] } } })
+
+export const client = Effect.map(RedisConnection.RedisConnection, (connection) => connection.client)
+
+/** Builds a tier in the current scope. */
+export const buildTier = (
+  options: RedisTier.Options
+): Effect.Effect<CacheTier.CacheTier, never, RedisConnection.RedisConnection | Scope.Scope> =>
+  Effect.map(Layer.build(RedisTier.layer(options)), Context.get(CacheTier.CacheTier))
+
+/** Builds a `Cache` over `tiers` in the current scope (one "instance" of a fleet). */
+export const buildCache = <E>(
+  options: Cache.Options,
+  tiers: Layer.Layer<CacheTier.CacheTier, E, RedisConnection.RedisConnection>
+): Effect.Effect<Cache.Cache, E, RedisConnection.RedisConnection | Scope.Scope> =>
+  Effect.map(Layer.build(Cache.layer(options).pipe(Layer.provide(tiers))), Context.get(Cache.Cache))
+
+/** Records the name of every command the client sends (Cluster: before routing). */
+export const recordCommands = (client: Redis | Cluster) => {
+  const names: Array<string> = []
+  const target = client as unknown as { sendCommand: (command: { name: string }, ...rest: Array<unknown>) => unknown }
+  const original = target.sendCommand
+  target.sendCommand = function(this: unknown, command, ...rest) {
+    names.push(command.name)
+    return original.call(this, command, ...rest)
+  }
+  return {
+    names,
+    reset: () => {
+      names.length = 0
+    },
+    restore: () => {
+      target.sendCommand = original
+    }
+  }
+}
