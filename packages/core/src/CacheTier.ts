@@ -132,8 +132,13 @@ export interface CacheTier {
     entries: ReadonlyArray<readonly [key: string, entry: Entry<any>]>
   ) => Effect.Effect<void, TierError>
   readonly delete: (keys: ReadonlyArray<string>) => Effect.Effect<void, TierError>
-  /** Makes every entry carrying one of `tags`, written up to now, unreadable. */
-  readonly invalidateTags: (tags: ReadonlyArray<string>) => Effect.Effect<void, TierError>
+  /**
+   * Makes every entry carrying one of `tags` and created at or before `at`
+   * (epoch ms, chosen by the `Cache` so that its own writes and invalidations
+   * are ordered even within one millisecond) unreadable. A local tier may
+   * simply delete the tagged entries.
+   */
+  readonly invalidateTags: (tags: ReadonlyArray<string>, at: number) => Effect.Effect<void, TierError>
   /** Deletes every key that starts with `prefix` (a namespace), and nothing else. */
   readonly clear: (prefix: string) => Effect.Effect<void, TierError>
   /**

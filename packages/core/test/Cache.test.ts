@@ -382,7 +382,7 @@ describe("Cache", () => {
         const tags = ["a"]
         yield* cache.set("k", Schema.String, "v", { tags })
         tags[0] = "b"
-        assert.deepStrictEqual(fixture.local.entries.get("test:k")!.tags, ["a"])
+        assert.deepStrictEqual(fixture.local.entries.get("test:k")!.tags, ["test:a"])
       }))
   })
 

@@ -75,6 +75,33 @@ describe("InvalidationBus", () => {
       assert.deepStrictEqual(yield* read(b.cache, "profile"), Option.some("new"))
     }))
 
+  it.scoped("write, invalidate, write, invalidate in one millisecond: the last invalidation wins everywhere", () =>
+    Effect.gen(function*() {
+      const { node } = yield* fleet()
+      const a = yield* node()
+      const b = yield* node()
+      yield* a.cache.invalidateTags(["t"])
+      yield* a.cache.set("k", Schema.String, "v1", { tags: ["t"] })
+      yield* a.cache.invalidateTags(["t"])
+      assert.deepStrictEqual(yield* read(b.cache, "k"), Option.none())
+      yield* a.cache.set("k", Schema.String, "v2", { tags: ["t"] })
+      assert.deepStrictEqual(yield* read(b.cache, "k"), Option.some("v2"))
+    }))
+
+  it.scoped("tags are scoped to the namespace: another namespace's equal tag is untouched", () =>
+    Effect.gen(function*() {
+      const { node } = yield* fleet()
+      const app = yield* node("app")
+      const admin = yield* node("admin")
+      yield* app.cache.set("k", Schema.String, "app", { tags: ["users"] })
+      yield* admin.cache.set("k", Schema.String, "admin", { tags: ["users"] })
+      yield* TestClock.adjust(1)
+      yield* app.cache.invalidateTags(["users"])
+      admin.local.entries.clear()
+      assert.deepStrictEqual(yield* read(app.cache, "k"), Option.none())
+      assert.deepStrictEqual(yield* read(admin.cache, "k"), Option.some("admin"))
+    }))
+
   it.scoped("a node ignores its own messages and messages of other namespaces", () =>
     Effect.gen(function*() {
       const { node } = yield* fleet()

@@ -347,7 +347,7 @@ describe("MemoryTier", () => {
         yield* tier.set("c", entry("c", Schema.String, { tags: ["t2", "t3"] }))
         yield* tier.set("d", entry("d", Schema.String))
         assert.strictEqual(store.indexedTags, 3)
-        yield* tier.invalidateTags(["t1", "unknown"])
+        yield* tier.invalidateTags(["t1", "unknown"], 0)
         assert.isFalse(yield* has(tier, "a"))
         assert.isFalse(yield* has(tier, "b"))
         assert.isTrue(yield* has(tier, "c"))
@@ -356,7 +356,7 @@ describe("MemoryTier", () => {
         // overwriting with other tags moves the key in the index
         yield* tier.set("c", entry("c", Schema.String, { tags: ["t4"] }))
         assert.strictEqual(store.indexedTags, 1)
-        yield* tier.invalidateTags(["t2", "t3"])
+        yield* tier.invalidateTags(["t2", "t3"], 0)
         assert.isTrue(yield* has(tier, "c"))
         yield* tier.delete(["c"])
         assert.strictEqual(store.indexedTags, 0)
@@ -374,7 +374,7 @@ describe("MemoryTier", () => {
         assert.strictEqual(store.indexedTags, 0)
         // a tag of an evicted key no longer reaches a newer entry of that key
         yield* tier.set("a", entry("a2", Schema.String, { staleUntil: 5_000 }))
-        yield* tier.invalidateTags(["ta"])
+        yield* tier.invalidateTags(["ta"], 0)
         assert.strictEqual(yield* getValue(tier, "a"), "a2")
       }))
 
@@ -609,7 +609,7 @@ describe("MemoryTier", () => {
                 now += command.millis
                 break
               case "invalidateTag":
-                yield* tier.invalidateTags(["t"])
+                yield* tier.invalidateTags(["t"], 0)
                 for (const [key, kept] of model) if (kept.tagged) model.delete(key)
                 break
             }

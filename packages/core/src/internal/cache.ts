@@ -29,7 +29,10 @@ type Compute = Effect.Effect<any, any, any>
 export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier | Scope.Scope> =>
   Effect.gen(function*() {
     const { defaults, namespace } = yield* Effect.try({
-      try: () => ({ namespace: Policy.validateNamespace(options.namespace), defaults: Policy.defaults(options) }),
+      try: () => ({
+        namespace: Policy.validateNamespace(options.namespace),
+        defaults: Policy.defaults(options, `${options.namespace}:`)
+      }),
       catch: (error) => error
     }).pipe(Effect.orDie)
     const tier = yield* CacheTier
@@ -66,12 +69,14 @@ class CacheImpl {
   /** key -> time before which a failing source is not retried while stale is served. */
   readonly retryAfter = new Map<string, number>()
   /**
-   * The last tag invalidation this instance issued or received. Shared tiers
-   * treat an entry created at or before a tag's invalidation time as
-   * invalidated, so an entry written in that same millisecond is stamped one
-   * millisecond later: invalidate-then-write in one request keeps the write.
+   * Shared tiers treat an entry created at or before its tag's invalidation
+   * time as invalidated, at millisecond resolution. To keep this instance's own
+   * writes and tag invalidations in order within one millisecond, a tagged
+   * write is stamped after the last tag invalidation, and a tag invalidation
+   * at or after the last tagged write (see `stampWrite` / `stampInvalidation`).
    */
   lastTagInvalidation = -Infinity
+  lastTaggedWrite = -Infinity
   /** Set when the layer's scope closes: no fiber may be started any more. */
   closed = false
   readonly local: ReadonlyArray<Tier>
@@ -122,19 +127,37 @@ class CacheImpl {
     }
   }
 
+  /** A span for a slow-path operation (no stack trace capture: it costs microseconds per call). */
+  span(name: string, attributes: Record<string, unknown> = {}) {
+    return Effect.withSpan(name, {
+      captureStackTrace: false,
+      attributes: { "cache.namespace": this.namespace, ...attributes }
+    })
+  }
+
   // ---------------------------------------------------------------------------
   // read path
 
   policy(options: Api.EntryOptions | undefined): Lifecycle.Policy {
-    return options === undefined ? this.defaults : Policy.resolve(options, this.defaults)
+    return options === undefined ? this.defaults : Policy.resolve(options, this.defaults, this.prefix)
   }
 
-  /** `refreshAfter` for the L1 fast path, without resolving the whole policy. */
+  /**
+   * `refreshAfter` for the L1 fast path, without resolving the whole policy.
+   * Invalid options give a value that makes the peek miss, and the slow path
+   * reports them.
+   */
   hotRefreshAfter(fullKey: string, options: Api.EntryOptions | undefined): number {
-    if (options === undefined || (options.refreshAfter === undefined && options.refreshJitter === undefined)) {
-      return this.defaults.refreshAfter === Infinity ? Infinity : Lifecycle.refreshAfterFor(fullKey, this.defaults)
+    const defaults = this.defaults
+    if (options === undefined) {
+      return Lifecycle.refreshAfterFor(fullKey, defaults.refreshAfter, defaults.ttl, defaults.refreshJitter)
     }
-    return Lifecycle.refreshAfterFor(fullKey, Policy.resolve(options, this.defaults))
+    return Lifecycle.refreshAfterFor(
+      fullKey,
+      options.refreshAfter === undefined ? defaults.refreshAfter : Policy.toMillis(options.refreshAfter),
+      options.ttl === undefined ? defaults.ttl : Policy.toMillis(options.ttl),
+      options.refreshJitter ?? defaults.refreshJitter
+    )
   }
 
   getOrCompute<A, E, R>(
@@ -196,9 +219,7 @@ class CacheImpl {
           })
       )
     }).pipe(
-      Effect.withSpan("layercake.getOrCompute", {
-        attributes: { "cache.namespace": this.namespace, "cache.key": fullKey }
-      })
+      this.span("layercake.getOrCompute", { "cache.key": fullKey })
     ) as Effect.Effect<A, E | ComputeTimeoutError, R>
   }
 
@@ -269,7 +290,12 @@ class CacheImpl {
     if (peek === undefined) return Effect.succeed(NotFound)
     return Effect.clockWith((clock) =>
       Effect.succeed(
-        peek(flight.key, flight.schema, clock.unsafeCurrentTimeMillis(), Lifecycle.refreshAfterFor(flight.key, policy))
+        peek(
+          flight.key,
+          flight.schema,
+          clock.unsafeCurrentTimeMillis(),
+          Lifecycle.refreshAfterFor(flight.key, policy.refreshAfter, policy.ttl, policy.refreshJitter)
+        )
       )
     )
   }
@@ -419,9 +445,7 @@ class CacheImpl {
   ): Effect.Effect<Entry<A>> {
     const build = (now: number, factor: number): Entry<A> => {
       const lifetime = Lifecycle.lifetime(now, policy, factor)
-      const createdAt = policy.tags.length > 0 && now <= this.lastTagInvalidation
-        ? Math.min(this.lastTagInvalidation + 1, lifetime.freshUntil)
-        : now
+      const createdAt = policy.tags.length === 0 ? now : this.stampWrite(now)
       return { value, schema, ...lifetime, createdAt, tags: policy.tags, negative }
     }
     const now = Clock.currentTimeMillis
@@ -473,7 +497,7 @@ class CacheImpl {
           }
         })
     ).pipe(
-      Effect.withSpan("layercake.get", { attributes: { "cache.namespace": this.namespace, "cache.key": fullKey } })
+      this.span("layercake.get", { "cache.key": fullKey })
     )
   }
 
@@ -490,7 +514,7 @@ class CacheImpl {
         )
       )
     }).pipe(
-      Effect.withSpan("layercake.set", { attributes: { "cache.namespace": this.namespace, "cache.key": fullKey } })
+      this.span("layercake.set", { "cache.key": fullKey })
     )
   }
 
@@ -499,7 +523,7 @@ class CacheImpl {
       this.dropKeys(this.members, keys),
       this.publish({ _tag: "KeysInvalidated", sender: this.instanceId, namespace: this.namespace, keys })
     ).pipe(
-      Effect.withSpan("layercake.invalidate", { attributes: { "cache.namespace": this.namespace, "cache.keys": keys } })
+      this.span("layercake.invalidate", { "cache.keys": keys })
     )
   }
 
@@ -508,9 +532,7 @@ class CacheImpl {
       this.dropTags(this.members, tags),
       this.publish({ _tag: "TagsInvalidated", sender: this.instanceId, namespace: this.namespace, tags })
     ).pipe(
-      Effect.withSpan("layercake.invalidateTags", {
-        attributes: { "cache.namespace": this.namespace, "cache.tags": tags }
-      })
+      this.span("layercake.invalidateTags", { "cache.tags": tags })
     )
   }
 
@@ -518,7 +540,7 @@ class CacheImpl {
     return Effect.zipRight(
       this.dropAll(this.members),
       this.publish({ _tag: "Cleared", sender: this.instanceId, namespace: this.namespace })
-    ).pipe(Effect.withSpan("layercake.clear", { attributes: { "cache.namespace": this.namespace } }))
+    ).pipe(this.span("layercake.clear"))
   }
 
   dropKeys(members: ReadonlyArray<Tier>, keys: ReadonlyArray<string>) {
@@ -529,23 +551,28 @@ class CacheImpl {
     )
   }
 
-  dropTags(members: ReadonlyArray<Tier>, tags: ReadonlyArray<string>) {
-    const noteTime = Effect.clockWith((clock) =>
-      Effect.sync(() => {
-        this.lastTagInvalidation = Math.max(this.lastTagInvalidation, clock.unsafeCurrentTimeMillis())
-      })
-    )
-    return Effect.zipRight(
-      noteTime,
-      this.dropTagsNow(members, tags)
-    )
+  stampWrite(now: number): number {
+    const createdAt = now > this.lastTagInvalidation ? now : this.lastTagInvalidation + 1
+    this.lastTaggedWrite = Math.max(this.lastTaggedWrite, createdAt)
+    return createdAt
   }
 
-  dropTagsNow(members: ReadonlyArray<Tier>, tags: ReadonlyArray<string>) {
-    return Effect.zipRight(
-      this.inflight.discard((flight) => flight.tags.some((tag) => tags.includes(tag))),
-      forEachMember(members, (member) => member.invalidateTags(tags), this.tierErrorOf(members))
-    )
+  stampInvalidation(now: number): number {
+    const at = Math.max(now, this.lastTaggedWrite)
+    this.lastTagInvalidation = Math.max(this.lastTagInvalidation, at)
+    return at
+  }
+
+  /** `tags` as the user wrote them; tiers and flights hold them prefixed with the namespace. */
+  dropTags(members: ReadonlyArray<Tier>, tags: ReadonlyArray<string>) {
+    const tagKeys = tags.map((tag) => this.prefix + tag)
+    return Effect.clockWith((clock) => {
+      const at = this.stampInvalidation(clock.unsafeCurrentTimeMillis())
+      return Effect.zipRight(
+        this.inflight.discard((flight) => flight.tags.some((tag) => tagKeys.includes(tag))),
+        forEachMember(members, (member) => member.invalidateTags(tagKeys, at), this.tierErrorOf(members))
+      )
+    })
   }
 
   dropAll(members: ReadonlyArray<Tier>) {

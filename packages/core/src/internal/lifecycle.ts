@@ -64,10 +64,10 @@ export const refreshAt = (key: string, createdAt: number, policy: Policy): numbe
 }
 
 /** The relative `refreshAfter` to hand to a tier's `peekFresh`. @internal */
-export const refreshAfterFor = (key: string, policy: Policy): number => {
-  if (policy.refreshAfter >= policy.ttl) return Infinity
-  if (policy.refreshJitter === 0) return policy.refreshAfter
-  return policy.refreshAfter * (1 - policy.refreshJitter * unitHash(key))
+export const refreshAfterFor = (key: string, refreshAfter: number, ttl: number, refreshJitter: number): number => {
+  if (!(refreshAfter < ttl)) return Infinity
+  if (refreshJitter === 0) return refreshAfter
+  return refreshAfter * (1 - refreshJitter * unitHash(key))
 }
 
 /** FNV-1a of the key mapped to [0, 1). @internal */

@@ -9,6 +9,20 @@ export class InvalidOptions extends Error {
   override readonly name = "layercake/InvalidOptions"
 }
 
+/** Parsed duration strings ("30 seconds"): a program uses few distinct ones, parsed once each. */
+const parsedStrings = new Map<string, number>()
+
+/** Milliseconds of a Duration input; `NaN` when it is not one. @internal */
+export const toMillis = (input: Duration.DurationInput): number => {
+  if (typeof input === "number") return input
+  const cached = typeof input === "string" ? parsedStrings.get(input) : undefined
+  if (cached !== undefined) return cached
+  const decoded = Duration.decodeUnknown(input)
+  const ms = decoded._tag === "None" ? NaN : Duration.toMillis(decoded.value)
+  if (typeof input === "string" && parsedStrings.size < 1_000) parsedStrings.set(input, ms)
+  return ms
+}
+
 const millis = (
   name: string,
   input: Duration.DurationInput | undefined,
@@ -16,11 +30,8 @@ const millis = (
   allowZero = true
 ): number => {
   if (input === undefined) return fallback
-  const decoded = Duration.decodeUnknown(input)
-  if (decoded._tag === "None") {
-    throw new InvalidOptions(`layercake: option "${name}" is not a Duration: ${String(input)}`)
-  }
-  const ms = Duration.toMillis(decoded.value)
+  const ms = toMillis(input)
+  if (Number.isNaN(ms)) throw new InvalidOptions(`layercake: option "${name}" is not a Duration: ${String(input)}`)
   if (!(ms >= 0) || (!allowZero && ms === 0)) {
     throw new InvalidOptions(
       `layercake: option "${name}" must be ${allowZero ? "zero or more" : "more than zero"}, got ${ms} ms`
@@ -47,8 +58,13 @@ export const validateNamespace = (namespace: string): string => {
   return namespace
 }
 
-/** Resolves per-call options over the layer's defaults. Throws `InvalidOptions`. @internal */
-export const resolve = (options: EntryOptions | undefined, defaults: Policy): Policy => {
+/**
+ * Resolves per-call options over the layer's defaults. Tags are prefixed with
+ * `tagPrefix` (the namespace), so namespaces sharing a store keep their tags
+ * apart. Throws `InvalidOptions`.
+ * @internal
+ */
+export const resolve = (options: EntryOptions | undefined, defaults: Policy, tagPrefix: string): Policy => {
   if (options === undefined) return defaults
   const ttl = millis("ttl", options.ttl, defaults.ttl, false)
   if (!Number.isFinite(ttl)) throw new InvalidOptions(`layercake: option "ttl" must be finite`)
@@ -67,7 +83,7 @@ export const resolve = (options: EntryOptions | undefined, defaults: Policy): Po
     hardTimeout: millis("hardTimeout", options.hardTimeout, defaults.hardTimeout),
     errorTtl: finite("errorTtl", millis("errorTtl", options.errorTtl, defaults.errorTtl)),
     // local tiers keep the array by reference (no copy per entry): freeze our own copy
-    tags: options.tags === undefined ? defaults.tags : Object.freeze([...options.tags])
+    tags: options.tags === undefined ? defaults.tags : Object.freeze(options.tags.map((tag) => tagPrefix + tag))
   }
 }
 
@@ -77,7 +93,7 @@ const finite = (name: string, ms: number): number => {
 }
 
 /** The layer's defaults. Throws `InvalidOptions`. @internal */
-export const defaults = (options: Options): Policy =>
+export const defaults = (options: Options, tagPrefix: string): Policy =>
   resolve({ ...options, ttl: options.defaultTtl }, {
     ttl: 5 * 60_000,
     jitter: fraction("jitter", options.jitter, 0),
@@ -90,4 +106,4 @@ export const defaults = (options: Options): Policy =>
     hardTimeout: Infinity,
     errorTtl: 0,
     tags: []
-  })
+  }, tagPrefix)

@@ -1,6 +1,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
 import type * as Schema from "effect/Schema"
 import type { CacheTier as Tier, Entry, ReadResult, TierError } from "../CacheTier.js"
 import { CacheTier, DecodeFailure, TypeId } from "../CacheTier.js"
@@ -24,9 +25,17 @@ const silentObserver: ReadObserver = {
   error: () => {}
 }
 
-/** @internal */
+/**
+ * Logs a skipped tier operation. An open circuit is logged at debug level: it
+ * is the expected state while a store is down, and would flood the logs at
+ * warning level (the breaker logs its own transitions).
+ * @internal
+ */
 export const logTierError = (error: TierError) =>
-  Effect.logWarning(`layercake: tier ${error.tier} ${error.operation} failed, skipping it`).pipe(
+  Effect.logWithLevel(
+    error.reason === "CircuitOpen" ? LogLevel.Debug : LogLevel.Warning,
+    `layercake: tier ${error.tier} ${error.operation} failed, skipping it`
+  ).pipe(
     Effect.annotateLogs({ tier: error.tier, operation: error.operation, reason: error.reason }),
     Effect.annotateLogs("cause", String(error.cause ?? ""))
   )
@@ -122,7 +131,7 @@ const makeStack = (members: ReadonlyArray<Tier>): Tier => {
     set: (key, entry) => forEachMember(members, (member) => member.set(key, entry)),
     setMany: (entries) => forEachMember(members, (member) => member.setMany(entries)),
     delete: (keys) => forEachMember(members, (member) => member.delete(keys)),
-    invalidateTags: (tags) => forEachMember(members, (member) => member.invalidateTags(tags)),
+    invalidateTags: (tags, at) => forEachMember(members, (member) => member.invalidateTags(tags, at)),
     clear: (prefix) => forEachMember(members, (member) => member.clear(prefix))
   }
   return stacked

@@ -88,7 +88,7 @@ export const wrap = (faults: Faults, tier: CacheTier.CacheTier): CacheTier.Cache
     set: (key, entry) => faults.guard(tier.name, "set", tier.set(key, entry)),
     setMany: (entries) => faults.guard(tier.name, "set", tier.setMany(entries)),
     delete: (keys) => faults.guard(tier.name, "delete", tier.delete(keys)),
-    invalidateTags: (tags) => faults.guard(tier.name, "invalidateTags", tier.invalidateTags(tags)),
+    invalidateTags: (tags, at) => faults.guard(tier.name, "invalidateTags", tier.invalidateTags(tags, at)),
     clear: (prefix) => faults.guard(tier.name, "clear", tier.clear(prefix))
   })
 

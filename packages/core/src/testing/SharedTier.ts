@@ -124,9 +124,9 @@ export const make = (
       Effect.sync(() => {
         for (const key of keys) store.entries.delete(key)
       }),
-    invalidateTags: (tags) =>
-      Effect.map(now, (at) => {
-        for (const tag of tags) store.tagInvalidatedAt.set(tag, at)
+    invalidateTags: (tags, at) =>
+      Effect.sync(() => {
+        for (const tag of tags) store.tagInvalidatedAt.set(tag, Math.max(at, store.tagInvalidatedAt.get(tag) ?? at))
       }),
     clear: (prefix) =>
       Effect.sync(() => {

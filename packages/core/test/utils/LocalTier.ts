@@ -31,7 +31,7 @@ export const make = (name = "local", maxTtl?: number) => {
     set: (key, entry) => Effect.map(now, (at) => write(key, entry, at)),
     setMany: (list) => Effect.map(now, (at) => list.forEach(([key, entry]) => write(key, entry, at))),
     delete: (keys) => Effect.sync(() => keys.forEach((key) => entries.delete(key))),
-    invalidateTags: (tags) =>
+    invalidateTags: (tags, _at) =>
       Effect.sync(() => {
         for (const [key, entry] of entries) if (entry.tags.some((tag) => tags.includes(tag))) entries.delete(key)
       }),

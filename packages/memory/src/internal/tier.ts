@@ -72,7 +72,7 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
       Effect.sync(() => {
         for (const key of keys) store.delete(key)
       }),
-    invalidateTags: (tags) => Effect.sync(() => store.invalidateTags(tags)),
+    invalidateTags: (tags, _at) => Effect.sync(() => store.invalidateTags(tags)),
     clear: (prefix) => Effect.sync(() => store.clear(prefix)),
     peekFresh: <A>(key: string, schema: Schema.Schema<A, any>, now: number, refreshAfter: number) =>
       store.peekFresh(key, schema, now, refreshAfter) as A | CacheTier.NotFound

@@ -197,11 +197,10 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
     setMany,
     delete: (keys) =>
       keys.length === 0 ? Effect.void : call("delete", () => commands.unlink(keys.map((key) => keyPrefix + key))),
-    invalidateTags: (tags) =>
-      tags.length === 0 ? Effect.void : Effect.clockWith((clock) => {
-        const now = clock.unsafeCurrentTimeMillis()
-        return call("invalidateTags", () => commands.invalidateTags(tags.map((tag) => tagPrefix + tag), now, tagTtl))
-      }),
+    invalidateTags: (tags, at) =>
+      tags.length === 0
+        ? Effect.void
+        : call("invalidateTags", () => commands.invalidateTags(tags.map((tag) => tagPrefix + tag), at, tagTtl)),
     clear
   })
 }
