@@ -72,7 +72,9 @@ const program = (nodeB: Cache.Cache) =>
       for (let i = 0; i < rounds; i++) yield* cache.getOrCompute("user:2", User, loadUser2)
     }))
     yield* Console.log(`compute (20 ms query): ${computeMs.toFixed(2)} ms`)
-    yield* Console.log(`L1 hit: ${((hitsMs * 1e6) / rounds).toFixed(0)} ns (mean of ${rounds})`)
+    yield* Console.log(
+      `L1 hit: ${((hitsMs * 1e6) / rounds).toFixed(0)} ns (mean of ${rounds}, after as many to warm up)`
+    )
 
     yield* scene("promotion from L2 keeps the remaining lifetime")
     yield* cache.set("user:3", User, { id: 3, name: "user-3", since: new Date(0) }, { ttl: "2 seconds" })
