@@ -14,3 +14,8 @@ export * as SharedTier from "./testing/SharedTier.js"
  * @since 0.1.0
  */
 export * as FaultyTier from "./testing/FaultyTier.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as LocalTier from "./testing/LocalTier.js"

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cache, CacheTier } from "@layercake/core"
-import { SharedTier } from "@layercake/core/testing"
+import { LocalTier, SharedTier } from "@layercake/core/testing"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -14,7 +14,6 @@ import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import { eventually } from "./utils/eventually.js"
 import { counted, makeFixture } from "./utils/fixtures.js"
-import * as LocalTier from "./utils/LocalTier.js"
 
 const build = (layer: Layer.Layer<Cache.Cache>) => Effect.map(Layer.build(layer), Context.get(Cache.Cache))
 
@@ -190,7 +189,7 @@ describe("Cache", () => {
 
     it.scoped("a tier's maxTtl caps a promoted copy and never extends it", () =>
       Effect.gen(function*() {
-        const local = LocalTier.make("l1", 5_000)
+        const local = LocalTier.make({ name: "l1", maxTtl: 5_000 })
         const tiers = CacheTier.stack(Layer.succeed(CacheTier.CacheTier, local.tier), SharedTier.layer({ name: "l2" }))
         const cache = yield* build(Cache.layer({ namespace: "t" }).pipe(Layer.provide(tiers)))
         yield* cache.set("long", Schema.String, "v", { ttl: "60 seconds" })
@@ -278,7 +277,7 @@ describe("Cache", () => {
 
     it.scoped("clear empties this namespace in every tier and leaves others alone", () =>
       Effect.gen(function*() {
-        const local = LocalTier.make("l1")
+        const local = LocalTier.make({ name: "l1" })
         const shared = SharedTier.make({ name: "l2" })
         const tiers = CacheTier.stack(
           Layer.succeed(CacheTier.CacheTier, local.tier),

@@ -1,13 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cache, CacheTier } from "@layercake/core"
-import { FaultyTier, SharedTier } from "@layercake/core/testing"
+import { FaultyTier, LocalTier, SharedTier } from "@layercake/core/testing"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
-import * as LocalTier from "./utils/LocalTier.js"
 
 const tierOf = <E>(layer: Layer.Layer<CacheTier.CacheTier, E>) =>
   Effect.map(Layer.build(layer), Context.get(CacheTier.CacheTier))
@@ -38,7 +37,7 @@ describe("CacheTier.stack", () => {
     Effect.gen(function*() {
       const tier = yield* tierOf(
         CacheTier.stack(
-          LocalTier.layer("a"),
+          LocalTier.make({ name: "a" }).layer,
           CacheTier.stack(SharedTier.layer({ name: "b" }), SharedTier.layer({ name: "c" }))
         )
       )
@@ -48,7 +47,9 @@ describe("CacheTier.stack", () => {
 
   it.scoped("two tiers with one name are refused", () =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(tierOf(CacheTier.stack(LocalTier.layer("x"), SharedTier.layer({ name: "x" }))))
+      const exit = yield* Effect.exit(
+        tierOf(CacheTier.stack(LocalTier.make({ name: "x" }).layer, SharedTier.layer({ name: "x" })))
+      )
       assert.include(String(exit), "two tiers named")
     }))
 
@@ -65,7 +66,7 @@ describe("CacheTier.stack", () => {
 
   it.scoped("reads top-down and promotes a hit with its absolute lifetime", () =>
     Effect.gen(function*() {
-      const top = LocalTier.make("top")
+      const top = LocalTier.make({ name: "top" })
       const bottom = SharedTier.make({ name: "bottom" })
       const tier = yield* tierOf(
         CacheTier.stack(Layer.succeed(CacheTier.CacheTier, top.tier), Layer.succeed(CacheTier.CacheTier, bottom))
@@ -85,7 +86,7 @@ describe("CacheTier.stack", () => {
       const bottom = SharedTier.make({ name: "bottom" })
       const tier = yield* tierOf(
         CacheTier.stack(
-          FaultyTier.layer(faults, LocalTier.layer("top")),
+          FaultyTier.layer(faults, LocalTier.make({ name: "top" }).layer),
           Layer.succeed(CacheTier.CacheTier, bottom)
         )
       )
@@ -100,7 +101,7 @@ describe("CacheTier.stack", () => {
 describe("tier failures", () => {
   const faultyFixture = () => {
     const faults = FaultyTier.makeFaults()
-    const local = LocalTier.make("l1")
+    const local = LocalTier.make({ name: "l1" })
     const tiers = CacheTier.stack(
       Layer.succeed(CacheTier.CacheTier, local.tier),
       FaultyTier.layer(faults, SharedTier.layer({ name: "l2" }))

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cache, CacheTier, InvalidationBus } from "@layercake/core"
-import { SharedTier } from "@layercake/core/testing"
+import { LocalTier, SharedTier } from "@layercake/core/testing"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -9,7 +9,6 @@ import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import { eventually } from "./utils/eventually.js"
-import * as LocalTier from "./utils/LocalTier.js"
 
 /** Two `Cache` instances ("nodes"), each with its own local tier, sharing one shared tier and one bus. */
 const fleet = (busLayer: Layer.Layer<InvalidationBus.InvalidationBus> = InvalidationBus.layerMemory) =>
@@ -17,7 +16,7 @@ const fleet = (busLayer: Layer.Layer<InvalidationBus.InvalidationBus> = Invalida
     const shared = SharedTier.make({ name: "l2" })
     const bus = yield* Layer.build(busLayer)
     const node = Effect.fnUntraced(function*(namespace: string = "app") {
-      const local = LocalTier.make("l1")
+      const local = LocalTier.make({ name: "l1" })
       const tiers = CacheTier.stack(
         Layer.succeed(CacheTier.CacheTier, local.tier),
         Layer.succeed(CacheTier.CacheTier, shared)

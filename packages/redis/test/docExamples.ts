@@ -7,7 +7,7 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Layer from "effect/Layer"
 import { RedisConnection, RedisTier } from "../src/index.js"
-import { localTier } from "./localTier.js"
+import { localTier } from "./utils.js"
 
 export const standalone = RedisConnection.layer({ url: "redis://127.0.0.1:6379" })
 export const sentinel = RedisConnection.layer({

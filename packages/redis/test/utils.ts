@@ -7,7 +7,10 @@ import type { Cluster, Redis } from "ioredis"
 import { inject } from "vitest"
 import { RedisConnection, RedisTier } from "../src/index.js"
 
-export { localTier } from "./localTier.js"
+import { LocalTier } from "@layercake/core/testing"
+
+/** An unbounded local tier whose entries the test can look at. */
+export const localTier = (name = "local") => LocalTier.make({ name })
 
 /** A prefix no other test uses, so test files can share the harness servers. */
 export const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2, 10)}`

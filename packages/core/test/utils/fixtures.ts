@@ -1,13 +1,12 @@
 import { Cache, CacheTier } from "@layercake/core"
-import { SharedTier } from "@layercake/core/testing"
+import { LocalTier, SharedTier } from "@layercake/core/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
-import * as LocalTier from "./LocalTier.js"
 
 /** A cache over local + shared tiers whose tiers the test can inspect. */
 export const makeFixture = (options: Partial<Cache.Options> = {}) => {
-  const local = LocalTier.make("l1")
+  const local = LocalTier.make({ name: "l1" })
   const shared = SharedTier.make({ name: "l2" })
   const tiers = CacheTier.stack(
     Layer.succeed(CacheTier.CacheTier, local.tier),

@@ -22,7 +22,7 @@ import { Redis } from "ioredis"
 import { RedisConnection, RedisTier } from "../../src/index.js"
 import * as Scripts from "../../src/internal/scripts.js"
 import { startRedis } from "../harness/redisServer.js"
-import { localTier } from "../localTier.js"
+import { localTier } from "../utils.js"
 
 const OPS = Number(process.env.OPS ?? 2_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 15)

@@ -22,12 +22,22 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6
 const buildCache = async (url: string, scope: Scope.Scope) => {
   const tiers = CacheTier.stack(
     MemoryTier.layer(),
-    RedisTier.layer({ keyPrefix: "down", operationTimeout: "250 millis", circuitBreaker: { failureThreshold: 5, openFor: "5 seconds" } })
+    RedisTier.layer({
+      keyPrefix: "down",
+      operationTimeout: "250 millis",
+      circuitBreaker: { failureThreshold: 5, openFor: "5 seconds" }
+    })
   )
-  const layer = Cache.layer({ namespace: "bench" }).pipe(Layer.provide(tiers), Layer.provide(RedisConnection.layer({ url })))
+  const layer = Cache.layer({ namespace: "bench" }).pipe(
+    Layer.provide(tiers),
+    Layer.provide(RedisConnection.layer({ url }))
+  )
   const start = process.hrtime.bigint()
   const cache = await Effect.runPromise(
-    Layer.buildWithScope(layer, scope).pipe(Effect.map(Context.get(Cache.Cache)), Logger.withMinimumLogLevel(LogLevel.None))
+    Layer.buildWithScope(layer, scope).pipe(
+      Effect.map(Context.get(Cache.Cache)),
+      Logger.withMinimumLogLevel(LogLevel.None)
+    )
   )
   return { cache, buildMs: ms(start) }
 }
@@ -37,7 +47,9 @@ const misses = async (cache: Cache.Cache, label: string, count: number) => {
   for (let i = 0; i < count; i++) {
     const start = process.hrtime.bigint()
     await Effect.runPromise(
-      cache.getOrCompute(`${label}:${i}`, Schema.Number, Effect.succeed(i)).pipe(Logger.withMinimumLogLevel(LogLevel.None))
+      cache.getOrCompute(`${label}:${i}`, Schema.Number, Effect.succeed(i)).pipe(
+        Logger.withMinimumLogLevel(LogLevel.None)
+      )
     )
     times.push(ms(start))
   }
@@ -67,7 +79,9 @@ const main = async () => {
   const dead = await startRedis()
   await dead.kill()
   const { buildMs, cache: startedDown } = await buildCache(dead.url, scope)
-  console.log(`layer build with Redis down at start: ${buildMs.toFixed(1)} ms (build with Redis up: ${pausedBuild.toFixed(1)} ms)`)
+  console.log(
+    `layer build with Redis down at start: ${buildMs.toFixed(1)} ms (build with Redis up: ${pausedBuild.toFixed(1)} ms)`
+  )
   show("Redis down since start: misses 1-5", await misses(startedDown, "cold", 5))
 
   await Effect.runPromise(Scope.close(scope, Effect.void as any))

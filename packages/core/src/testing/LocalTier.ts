@@ -1,13 +1,34 @@
-import { CacheTier } from "@layercake/core"
+/**
+ * A plain, unbounded local tier whose entries a test can look at: what was
+ * written, promoted (with which lifetime), or dropped. Keeps decoded values and
+ * serves the `Cache`'s L1 fast path like `@layercake/memory` does; use
+ * `MemoryTier` for anything but tests.
+ *
+ * @since 0.1.0
+ */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
+import * as CacheTier from "../CacheTier.js"
 
 /**
- * A minimal unbounded local tier for core's own tests (the real one is
- * `@layercake/memory`, which depends on core). Keeps decoded values.
+ * @since 0.1.0
+ * @category models
  */
-export const make = (name = "local", maxTtl?: number) => {
+export interface LocalTier {
+  readonly tier: CacheTier.CacheTier
+  /** The kept entries by full key (`<namespace>:<key>`). */
+  readonly entries: Map<string, CacheTier.Entry<any>>
+  readonly layer: Layer.Layer<CacheTier.CacheTier>
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: { readonly name?: string | undefined; readonly maxTtl?: number | undefined } = {}
+): LocalTier => {
   const entries = new Map<string, CacheTier.Entry<any>>()
   const now = Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis()))
   const read = <A>(key: string, schema: Schema.Schema<A, any>, at: number): CacheTier.ReadResult<A> => {
@@ -20,18 +41,18 @@ export const make = (name = "local", maxTtl?: number) => {
     return CacheTier.readAs(key, entry, schema)
   }
   const write = (key: string, entry: CacheTier.Entry<any>, at: number) => {
-    entries.set(key, CacheTier.capLifetime(entry, at, maxTtl))
+    entries.set(key, CacheTier.capLifetime(entry, at, options.maxTtl))
   }
   const tier = CacheTier.make({
-    name,
+    name: options.name ?? "local",
     kind: "local",
-    maxTtl,
+    maxTtl: options.maxTtl,
     get: (key, schema) => Effect.map(now, (at) => read(key, schema, at)),
     getMany: (keys, schema) => Effect.map(now, (at) => keys.map((key) => read(key, schema, at))),
     set: (key, entry) => Effect.map(now, (at) => write(key, entry, at)),
     setMany: (list) => Effect.map(now, (at) => list.forEach(([key, entry]) => write(key, entry, at))),
     delete: (keys) => Effect.sync(() => keys.forEach((key) => entries.delete(key))),
-    invalidateTags: (tags, _at) =>
+    invalidateTags: (tags) =>
       Effect.sync(() => {
         for (const [key, entry] of entries) if (entry.tags.some((tag) => tags.includes(tag))) entries.delete(key)
       }),
@@ -48,7 +69,5 @@ export const make = (name = "local", maxTtl?: number) => {
       return entry.value
     }
   })
-  return { tier, entries }
+  return { tier, entries, layer: Layer.succeed(CacheTier.CacheTier, tier) }
 }
-
-export const layer = (name?: string, maxTtl?: number) => Layer.sync(CacheTier.CacheTier, () => make(name, maxTtl).tier)
