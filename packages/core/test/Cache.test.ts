@@ -65,6 +65,41 @@ describe("Cache", () => {
         assert.strictEqual(stats.coalesced, 999)
       }))
 
+    it.scoped("schemas built inline on every call still share one compute", () =>
+      Effect.gen(function*() {
+        const cache = yield* build(makeFixture().layer)
+        const gate = yield* Deferred.make<void>()
+        const runs = yield* Ref.make(0)
+        const compute = Ref.update(runs, (n) => n + 1).pipe(
+          Effect.zipRight(Deferred.await(gate)),
+          Effect.as({ at: new Date(5) })
+        )
+        const fibers = yield* Effect.forEach(Array.from({ length: 10 }), () =>
+          Effect.fork(cache.getOrCompute("k", Schema.Struct({ at: Schema.Date }), compute)))
+        yield* eventually(cache.stats, (stats) =>
+          stats.coalesced === 9)
+        yield* Deferred.succeed(gate, undefined)
+        const results = yield* Fiber.joinAll(fibers)
+        assert.strictEqual(yield* Ref.get(runs), 1)
+        for (const result of results) assert.strictEqual(result.at.getTime(), 5)
+      }))
+
+    it.scoped("a joiner whose schema cannot read the flight's result computes on its own", () =>
+      Effect.gen(function*() {
+        const cache = yield* build(makeFixture().layer)
+        const gate = yield* Deferred.make<void>()
+        const first = yield* Effect.fork(
+          cache.getOrCompute("k", Schema.String, Effect.as(Deferred.await(gate), "text"))
+        )
+        yield* eventually(cache.stats, (stats) => stats.inFlight === 1)
+        const second = yield* Effect.fork(cache.getOrCompute("k", Schema.Number, Effect.succeed(42)))
+        yield* eventually(cache.stats, (stats) => stats.coalesced === 1)
+        yield* Deferred.succeed(gate, undefined)
+        assert.strictEqual(yield* Fiber.join(first), "text")
+        assert.strictEqual(yield* Fiber.join(second), 42)
+        assert.strictEqual((yield* cache.stats).decodeFailures, 1)
+      }))
+
     it.scoped("a failing compute fails every waiter once and is not cached", () =>
       Effect.gen(function*() {
         const cache = yield* build(makeFixture().layer)

@@ -253,6 +253,7 @@ describe("freshness", () => {
         const exit = yield* Fiber.await(second)
         const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
         assert.isTrue(Option.isSome(error) && error.value instanceof Cache.ComputeTimeoutError)
+        assert.strictEqual(Option.isSome(error) ? (error.value as Cache.ComputeTimeoutError).key : "", "k")
         assert.include(Option.isSome(error) ? String(error.value.message) : "", "\"k\" did not finish within 2000 ms")
         yield* Deferred.await(interrupted)
         assert.strictEqual((yield* cache.stats).hardTimeouts, 1)
@@ -306,6 +307,30 @@ describe("freshness", () => {
         yield* TestClock.adjust("10 seconds")
         yield* Effect.exit(cache.getOrCompute("k", Schema.String, compute, options))
         assert.strictEqual(yield* Ref.get(runs), 2)
+      }))
+
+    it.scoped("errorTtl never hides a servable value: failed refreshes and stale-if-error computes are not cached", () =>
+      Effect.gen(function*() {
+        const cache = yield* build(makeFixture().layer)
+        const { compute, failing } = yield* versioned
+        const options: Cache.EntryOptions = {
+          ttl: "60 seconds",
+          refreshAfter: "10 seconds",
+          staleIfError: "1 hour",
+          staleIfErrorRetry: "1 second",
+          errorTtl: "1 minute"
+        }
+        yield* cache.getOrCompute("k", Schema.String, compute, options)
+        yield* Ref.set(failing, true)
+        yield* TestClock.adjust("10 seconds")
+        assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute, options), "v1")
+        yield* idle(cache)
+        assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute, options), "v1")
+        yield* TestClock.adjust("60 seconds")
+        assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute, options), "v1")
+        yield* TestClock.adjust("2 seconds")
+        assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute, options), "v1")
+        assert.strictEqual((yield* cache.stats).negativeHits, 0)
       }))
 
     it.scoped("without errorTtl failures are never cached; defects never are", () =>

@@ -14,9 +14,10 @@ import type * as Scope from "effect/Scope"
 import type * as Api from "../Cache.js"
 import { Cache, ComputeTimeoutError, TypeId } from "../Cache.js"
 import type { CacheTier as Tier, Entry } from "../CacheTier.js"
-import { CacheTier, NotFound } from "../CacheTier.js"
+import { CacheTier, DecodeFailure, NotFound } from "../CacheTier.js"
 import type { Message } from "../InvalidationBus.js"
 import { InvalidationBus } from "../InvalidationBus.js"
+import { convert } from "./entry.js"
 import { Flight, Inflight } from "./inflight.js"
 import * as Lifecycle from "./lifecycle.js"
 import { Counters } from "./metrics.js"
@@ -232,15 +233,16 @@ class CacheImpl {
     compute: Compute,
     policy: Lifecycle.Policy,
     now: number,
-    kind: "compute" | "refresh"
+    kind: "compute" | "refresh",
+    mayCacheFailure = false
   ): Effect.Effect<{ readonly flight: Flight; readonly started: boolean }, never, any> {
     if (this.closed) {
       return Effect.dieMessage(`layercake: Cache "${this.namespace}" used after its layer's scope closed`)
     }
     return Effect.flatMap(Deferred.make<any, any>(), (deferred) =>
       Effect.tap(
-        this.inflight.join(fullKey, schema, () =>
-          new Flight(fullKey, schema, deferred, now, policy.tags, kind === "refresh")),
+        this.inflight.join(fullKey, () =>
+          new Flight(fullKey, schema, deferred, now, policy.tags, kind === "refresh", mayCacheFailure)),
         ({ flight, started }) => {
           if (!started) {
             return Effect.void
@@ -327,7 +329,7 @@ class CacheImpl {
         const log = kind === "refresh"
           ? Effect.logWarning(`layercake: refresh of "${flight.key}" failed; keeping the cached value`, exit.cause)
           : Effect.void
-        if (flight.discarded || policy.errorTtl === 0 || Option.isNone(failure)) return log
+        if (flight.discarded || policy.errorTtl === 0 || !flight.mayCacheFailure || Option.isNone(failure)) return log
         const entry: Entry<any> = {
           value: failure.value,
           schema: flight.schema,
@@ -371,28 +373,57 @@ class CacheImpl {
     now: number,
     stale: Entry<A> | undefined
   ): Effect.Effect<A, unknown, any> {
-    return Effect.flatMap(this.startFlight(fullKey, schema, compute, policy, now, "compute"), ({ flight, started }) => {
-      if (!started) this.counters.incr("coalesced")
-      flight.waiters++
-      const hardLeft = flight.startedAt + policy.hardTimeout - now
-      const softLeft = stale === undefined ? Infinity : flight.startedAt + policy.softTimeout - now
-      const limit = Math.max(0, Math.min(hardLeft, softLeft))
-      const wait = Effect.exit(Deferred.await(flight.deferred))
-      const waited = limit === Infinity ? Effect.map(wait, Option.some) : Effect.timeoutOption(wait, limit)
-      return waited.pipe(
-        Effect.onInterrupt(() => this.leave(flight)),
-        Effect.flatMap((result): Effect.Effect<A, unknown> => {
-          if (Option.isNone(result)) return this.timedOut(flight, stale, softLeft <= hardLeft, policy)
-          flight.waiters--
-          const exit = result.value
-          if (Exit.isSuccess(exit)) return Effect.succeed(exit.value as A)
-          if (stale !== undefined && !Cause.isInterruptedOnly(exit.cause)) {
-            return this.serveStale(fullKey, stale, exit.cause)
-          }
-          return exit as Exit.Exit<never, unknown>
-        })
-      )
-    })
+    const miss = stale === undefined
+    return Effect.flatMap(
+      this.startFlight(fullKey, schema, compute, policy, now, "compute", miss),
+      ({ flight, started }) => {
+        if (!started) this.counters.incr("coalesced")
+        flight.waiters++
+        const hardLeft = flight.startedAt + policy.hardTimeout - now
+        const softLeft = stale === undefined ? Infinity : flight.startedAt + policy.softTimeout - now
+        const limit = Math.max(0, Math.min(hardLeft, softLeft))
+        const wait = Effect.exit(Deferred.await(flight.deferred))
+        const waited = limit === Infinity ? Effect.map(wait, Option.some) : Effect.timeoutOption(wait, limit)
+        return waited.pipe(
+          Effect.onInterrupt(() => this.leave(flight)),
+          Effect.flatMap((result): Effect.Effect<A, unknown, any> => {
+            if (Option.isNone(result)) return this.timedOut(flight, stale, softLeft <= hardLeft, policy)
+            flight.waiters--
+            const exit = result.value
+            if (Exit.isSuccess(exit)) {
+              return flight.schema === schema
+                ? Effect.succeed(exit.value as A)
+                : this.adopt(flight, exit.value, schema, compute)
+            }
+            if (stale !== undefined && !Cause.isInterruptedOnly(exit.cause)) {
+              return this.serveStale(fullKey, stale, exit.cause)
+            }
+            return exit as Exit.Exit<never, unknown>
+          })
+        )
+      }
+    )
+  }
+
+  /**
+   * The result of a flight started with another schema object, as a value of
+   * the caller's schema; when it does not convert (two shapes under one key),
+   * the caller computes on its own.
+   */
+  adopt<A>(
+    flight: Flight,
+    value: unknown,
+    schema: Schema.Schema<A, any>,
+    compute: Compute
+  ): Effect.Effect<A, unknown, any> {
+    const converted = convert(this.userKey(flight.key), value, flight.schema, schema)
+    if (!(converted instanceof DecodeFailure)) return Effect.succeed(converted.value)
+    this.counters.incr("decodeFailures")
+    return compute
+  }
+
+  userKey(fullKey: string): string {
+    return fullKey.slice(this.prefix.length)
   }
 
   timedOut<A>(flight: Flight, stale: Entry<A> | undefined, soft: boolean, policy: Lifecycle.Policy) {
@@ -405,12 +436,12 @@ class CacheImpl {
     this.counters.incr("hardTimeouts")
     const fail = stale === undefined
       ? Effect.fail(
-        new ComputeTimeoutError({ key: flight.key.slice(this.prefix.length), timeoutMillis: policy.hardTimeout })
+        new ComputeTimeoutError({ key: this.userKey(flight.key), timeoutMillis: policy.hardTimeout })
       )
       : this.serveStale(
         flight.key,
         stale,
-        Cause.fail(new ComputeTimeoutError({ key: flight.key, timeoutMillis: policy.hardTimeout }))
+        Cause.fail(new ComputeTimeoutError({ key: this.userKey(flight.key), timeoutMillis: policy.hardTimeout }))
       )
     return Effect.zipRight(this.leave(flight), fail)
   }

@@ -14,15 +14,26 @@ export const makeTier = (tier: Omit<CacheTier, TypeId | "members">): CacheTier =
 /** @internal */
 export const readAs = <A>(key: string, entry: Entry<any>, schema: Schema.Schema<A, any>): Entry<A> | DecodeFailure => {
   if (entry.schema === schema || entry.negative) return entry
-  const encoded = Schema.encodeEither(entry.schema)(entry.value)
+  const converted = convert(key, entry.value, entry.schema, schema)
+  return converted instanceof DecodeFailure ? converted : { ...entry, value: converted.value, schema }
+}
+
+/** A value of `from` as a value of `to`, through the encoded form. @internal */
+export const convert = <A>(
+  key: string,
+  value: unknown,
+  from: Schema.Schema<any, any>,
+  to: Schema.Schema<A, any>
+): { readonly value: A } | DecodeFailure => {
+  const encoded = Schema.encodeEither(from)(value)
   if (Either.isLeft(encoded)) {
     return new DecodeFailure({ key, reason: ParseResult.TreeFormatter.formatErrorSync(encoded.left) })
   }
-  const decoded = Schema.decodeUnknownEither(schema)(encoded.right)
+  const decoded = Schema.decodeUnknownEither(to)(encoded.right)
   if (Either.isLeft(decoded)) {
     return new DecodeFailure({ key, reason: ParseResult.TreeFormatter.formatErrorSync(decoded.left) })
   }
-  return { ...entry, value: decoded.right, schema }
+  return { value: decoded.right }
 }
 
 /** @internal */

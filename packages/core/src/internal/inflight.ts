@@ -22,7 +22,13 @@ export class Flight {
     readonly startedAt: number,
     readonly tags: ReadonlyArray<string>,
     /** Survives its last waiter leaving (a refresh, or a soft-timed-out compute). */
-    public detached: boolean
+    public detached: boolean,
+    /**
+     * Its typed failure may be cached (`errorTtl`): only a compute for a miss.
+     * A failed refresh or stale-if-error compute must not hide the value it
+     * would have replaced.
+     */
+    readonly mayCacheFailure: boolean
   ) {}
 }
 
@@ -34,14 +40,18 @@ export class Flight {
 export class Inflight {
   private readonly ref = SynchronizedRef.unsafeMake(new Map<string, Flight>())
 
-  /** The running flight of the key, or `make()` installed as the new one (`started: true`). */
-  join(key: string, schema: Schema.Schema<any, any>, make: () => Flight) {
+  /**
+   * The running flight of the key, or `make()` installed as the new one
+   * (`started: true`). Callers join by key whatever schema object they hold (a
+   * schema built inline is a new object each call); a joiner whose schema
+   * differs from the flight's converts the result (see `Cache.computeAndWait`).
+   */
+  join(key: string, make: () => Flight) {
     return SynchronizedRef.modify(this.ref, (flights) => {
       const running = flights.get(key)
-      if (running !== undefined && running.schema === schema) return [{ flight: running, started: false }, flights]
+      if (running !== undefined) return [{ flight: running, started: false }, flights]
       const flight = make()
-      // A running flight of the same key with another schema keeps its place; this one runs unregistered.
-      if (running === undefined) flights.set(key, flight)
+      flights.set(key, flight)
       return [{ flight, started: true }, flights]
     })
   }
