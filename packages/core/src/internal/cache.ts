@@ -173,8 +173,7 @@ class CacheImpl {
       const fullKey = this.prefix + key
       const value = peek(fullKey, schema, clock.unsafeCurrentTimeMillis(), this.hotRefreshAfter(fullKey, options))
       if (value === NotFound) return this.slowGetOrCompute(fullKey, schema, compute, options)
-      this.counters.incr("hits")
-      this.counters.tier(0, "hits")
+      this.counters.l1Hit()
       return Effect.succeed(value)
     })
   }
@@ -502,8 +501,7 @@ class CacheImpl {
       const fullKey = this.prefix + key
       const value = peek(fullKey, schema, clock.unsafeCurrentTimeMillis(), Infinity)
       if (value === NotFound) return this.slowGet(fullKey, schema)
-      this.counters.incr("hits")
-      this.counters.tier(0, "hits")
+      this.counters.l1Hit()
       return Effect.succeed(Option.some(value))
     })
   }

@@ -72,6 +72,12 @@ export class Counters {
     this.values[name] += by
   }
 
+  /** The L1 fast path's bookkeeping: named fields, no keyed access. */
+  l1Hit(): void {
+    this.values.hits++
+    this.tiers[0].hits++
+  }
+
   tier(index: number, outcome: "hits" | "misses" | "errors"): void {
     this.tiers[index][outcome]++
   }
