@@ -12,8 +12,39 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
+import * as Tracer from "effect/Tracer"
 import { eventually } from "./utils/eventually.js"
 import { counted, makeFixture } from "./utils/fixtures.js"
+
+/** A span that records nothing but its own existence. */
+class RecordingSpan implements Tracer.Span {
+  readonly _tag = "Span"
+  readonly spanId = "span"
+  readonly traceId = "trace"
+  readonly sampled = true
+  status: Tracer.SpanStatus
+  readonly attributes = new Map<string, unknown>()
+  readonly links: ReadonlyArray<Tracer.SpanLink>
+  constructor(
+    readonly name: string,
+    readonly parent: Option.Option<Tracer.AnySpan>,
+    readonly context: Context.Context<never>,
+    links: ReadonlyArray<Tracer.SpanLink>,
+    startTime: bigint,
+    readonly kind: Tracer.SpanKind
+  ) {
+    this.status = { _tag: "Started", startTime }
+    this.links = links
+  }
+  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
+    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
+  }
+  attribute(key: string, value: unknown) {
+    this.attributes.set(key, value)
+  }
+  event() {}
+  addLinks() {}
+}
 
 const build = (layer: Layer.Layer<Cache.Cache>) => Effect.map(Layer.build(layer), Context.get(Cache.Cache))
 
@@ -407,6 +438,35 @@ describe("Cache", () => {
           )
         )
         assert.strictEqual(l1Hits.count, 2)
+      }))
+
+    it.scoped("operations run in spans when a tracer is installed", () =>
+      Effect.gen(function*() {
+        const names: Array<string> = []
+        const tracer = Tracer.make({
+          span: (name, parent, context, links, startTime, kind) => {
+            names.push(name)
+            return new RecordingSpan(name, parent, context, links, startTime, kind)
+          },
+          context: (f) => f()
+        })
+        const cache = yield* build(makeFixture().layer)
+        yield* Effect.gen(function*() {
+          yield* cache.getOrCompute("k", Schema.String, Effect.succeed("v"))
+          yield* cache.set("k", Schema.String, "w")
+          yield* cache.get("other", Schema.String)
+          yield* cache.invalidate("k")
+          yield* cache.invalidateTags(["t"])
+          yield* cache.clear
+        }).pipe(Effect.withTracer(tracer))
+        assert.deepStrictEqual(names, [
+          "layercake.getOrCompute",
+          "layercake.set",
+          "layercake.get",
+          "layercake.invalidate",
+          "layercake.invalidateTags",
+          "layercake.clear"
+        ])
       }))
 
     it.scoped("per-call tags are copied: mutating the caller's array changes nothing", () =>
