@@ -1,7 +1,7 @@
 /**
  * One memory measurement, run in a fresh process by `memory.ts`:
  *
- *   node --expose-gc --conditions=@layercake/source --import tsx src/memory-child.ts <contender> <entries>
+ *   node --expose-gc --import tsx src/memory-child.ts <contender> <entries>
  *
  * Keys and values are generated first (identically in every process) and are
  * not counted; the contender's code is warmed up on a small instance that is

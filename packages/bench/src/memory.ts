@@ -28,7 +28,7 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const measureOnce = async (name: string) => {
   const { stdout } = await exec(
     process.execPath,
-    ["--expose-gc", "--conditions=@layercake/source", "--import", "tsx", child, name, String(ENTRIES)],
+    ["--expose-gc", "--import", "tsx", child, name, String(ENTRIES)],
     { cwd: packageDir, maxBuffer: 1 << 20 }
   )
   const line = stdout.trim().split("\n").pop()!

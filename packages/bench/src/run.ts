@@ -8,19 +8,21 @@
  * loop shape; the `MemoryTier`). Above 1× = slower / bigger than the baseline.
  *
  * Environment: BENCH_SAMPLES (default 9), BENCH_TARGET_MS per sample (default
- * 60), BENCH_ONLY=seq,concurrent,memory to run a subset.
+ * 60), BENCH_ONLY=seq,concurrent,l2,memory to run a subset. The L2 bench starts its own
+ * redis-server (or uses REDIS_URL).
  */
 import * as Effect from "effect/Effect"
 import * as os from "node:os"
 import { timeTable } from "./harness.js"
 import * as Concurrent from "./l1-concurrent.js"
 import * as Sequential from "./l1-hit.js"
+import * as L2 from "./l2-hit.js"
 import * as Memory from "./memory.js"
 import { checkHits, makePeers } from "./peers.js"
 
 const samples = Number(process.env.BENCH_SAMPLES ?? 9)
 const targetMs = Number(process.env.BENCH_TARGET_MS ?? 60)
-const only = new Set((process.env.BENCH_ONLY ?? "seq,concurrent,memory").split(","))
+const only = new Set((process.env.BENCH_ONLY ?? "seq,concurrent,l2,memory").split(","))
 const progress = (message: string) => process.stderr.write(message + "\n")
 
 const machine = () => {
@@ -63,6 +65,14 @@ const main = async () => {
     console.log(`\n_layercake stats after the run: ${stats.hits} hits, 0 misses, 0 computes, 0 refreshes_`)
   } finally {
     await peers.close()
+  }
+  if (only.has("l2")) {
+    progress(`${L2.SEQUENTIAL_GROUP}...`)
+    const l2 = await L2.run({ samples, targetMs, onProgress: progress })
+    console.log(`\n## ${L2.SEQUENTIAL_GROUP} (ns per read)\n`)
+    console.log(timeTable(l2.sequential, [L2.BASELINE]))
+    console.log(`\n## ${L2.WORKERS_GROUP} (ns per read)\n`)
+    console.log(timeTable(l2.concurrent, [L2.BASELINE]))
   }
   if (only.has("memory")) {
     progress(`memory per entry (${Memory.ENTRIES} entries, ${Memory.RUNS} fresh processes each)...`)

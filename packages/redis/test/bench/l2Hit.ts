@@ -12,6 +12,7 @@
  * Run: pnpm --filter @layercake/redis exec tsx --conditions=@layercake/source test/bench/l2Hit.ts
  */
 import { Cache, CacheTier } from "@layercake/core"
+import { LocalTier } from "@layercake/core/testing"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -22,7 +23,6 @@ import { Redis } from "ioredis"
 import { RedisConnection, RedisTier } from "../../src/index.js"
 import * as Scripts from "../../src/internal/scripts.js"
 import { startRedis } from "../harness/redisServer.js"
-import { localTier } from "../utils.js"
 
 const OPS = Number(process.env.OPS ?? 2_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 15)
@@ -58,7 +58,7 @@ const main = async () => {
   const server = await startRedis()
   const raw = new Redis(server.port, "127.0.0.1")
   await raw.set("bench:user", JSON.stringify(Schema.encodeSync(User)(value)))
-  const local = localTier()
+  const local = LocalTier.make()
   const layer = Layer.mergeAll(
     Cache.layer({ namespace: "bench" }).pipe(
       Layer.provide(CacheTier.stack(local.layer, RedisTier.layer({ keyPrefix: "b" })))
