@@ -1,3 +1,10 @@
+/**
+ * Where the time of one L2 read goes, layer by layer: raw GET, raw EVALSHA of
+ * the read script, the Effect bridge, the tier's call wrapper (timeout and
+ * breaker), and the whole `RedisTier.get`; interleaved rounds, medians.
+ *
+ * Run: pnpm --filter @layercake/redis exec tsx --conditions=@layercake/source test/bench/tierLayers.ts
+ */
 import { CacheTier } from "@layercake/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
