@@ -8,19 +8,9 @@ import * as TestClock from "effect/TestClock"
 import type { Cluster } from "ioredis"
 import { RedisConnection, RedisTier } from "../src/index.js"
 import { slotOf } from "../src/internal/slot.js"
-import { buildCache, buildTier, client, cluster, recordCommands, unique } from "./utils.js"
+import { buildCache, buildTier, client, cluster, entry, recordCommands, unique } from "./utils.js"
 
 const redis = Effect.map(client, (client) => client as Cluster)
-
-const entry = <A>(value: A, schema: Schema.Schema<A, any>, now: number, tags: ReadonlyArray<string> = []) => ({
-  value,
-  schema,
-  createdAt: now,
-  freshUntil: now + 60_000,
-  staleUntil: now + 120_000,
-  tags,
-  negative: false
-})
 
 /** Keys of this prefix on each master. */
 const keysPerMaster = (raw: Cluster, pattern: string) =>

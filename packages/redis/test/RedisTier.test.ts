@@ -7,20 +7,10 @@ import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import type { Redis } from "ioredis"
 import { RedisTier } from "../src/index.js"
-import { buildCache, buildTier, client, localTier, recordCommands, standalone, unique } from "./utils.js"
+import { buildCache, buildTier, client, entry, localTier, recordCommands, standalone, unique } from "./utils.js"
 
 const redis = Effect.map(client, (client) => client as Redis)
 const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
-
-const entry = <A>(value: A, schema: Schema.Schema<A, any>, now: number, tags: ReadonlyArray<string> = []) => ({
-  value,
-  schema,
-  createdAt: now,
-  freshUntil: now + 60_000,
-  staleUntil: now + 120_000,
-  tags,
-  negative: false
-})
 
 describe("RedisTier (standalone)", () => {
   describe("values", () => {

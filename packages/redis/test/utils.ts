@@ -2,6 +2,7 @@ import { Cache, CacheTier } from "@layercake/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { Cluster, Redis } from "ioredis"
 import { inject } from "vitest"
@@ -54,3 +55,14 @@ export const recordCommands = (client: Redis | Cluster) => {
     }
   }
 }
+
+/** A tier entry fresh for a minute and stale for another, written at `now`. */
+export const entry = <A>(value: A, schema: Schema.Schema<A, any>, now: number, tags: ReadonlyArray<string> = []) => ({
+  value,
+  schema,
+  createdAt: now,
+  freshUntil: now + 60_000,
+  staleUntil: now + 120_000,
+  tags,
+  negative: false
+})
