@@ -26,6 +26,9 @@ import { forEachMember, type ReadObserver, readThrough } from "./stack.js"
 
 type Compute = Effect.Effect<any, any, any>
 
+/** The default clock, for background bookkeeping that must not follow a TestClock. */
+const liveClock = Clock.make()
+
 /** The tracer of Effect's default services (no exporter behind it). */
 const builtInTracer = Effect.runSync(Effect.tracer)
 
@@ -50,8 +53,12 @@ export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier
         cache.counters.flush()
       })
     )
+    // Metrics bookkeeping, not cache semantics: on the live clock, so that a TestClock
+    // advanced by a day does not wake this fiber 86 400 times.
     yield* Effect.forkScoped(
-      Effect.repeat(Effect.sync(() => cache.counters.flush()), Schedule.spaced("1 second"))
+      Effect.repeat(Effect.sync(() => cache.counters.flush()), Schedule.spaced("1 second")).pipe(
+        Effect.withClock(liveClock)
+      )
     )
     if (Option.isSome(bus)) {
       const messages = yield* bus.value.subscribe
