@@ -117,7 +117,7 @@ export interface Stats {
  * The Effect `Metric` counters behind `Stats`, named `layercake_<counter>_total`
  * and tagged with `namespace`; `tier` holds the per-tier counters
  * (`layercake_tier_{hits,misses,errors}_total`, tagged `namespace` and `tier`).
- * They are fed from the plain counters every second, on `stats` and when the
+ * They are fed from the plain counters every second (wall clock), on `stats` and when the
  * layer closes. Read one with
  * `Metric.value(Cache.metrics.hits.pipe(Metric.tagged("namespace", "app")))`.
  *
