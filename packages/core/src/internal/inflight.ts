@@ -1,5 +1,4 @@
 import type * as Deferred from "effect/Deferred"
-import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import type * as Schema from "effect/Schema"
 import * as SynchronizedRef from "effect/SynchronizedRef"
@@ -88,9 +87,5 @@ export class Inflight {
       }
       return flights
     })
-  }
-
-  get size(): Effect.Effect<number> {
-    return Effect.map(SynchronizedRef.get(this.ref), (flights) => flights.size)
   }
 }

@@ -57,11 +57,8 @@ export const classify = (entry: Entry<any> | undefined, now: number, policy: Pol
  * key-derived fraction of `refreshAfter` (deterministic, so tests can rely on it).
  * @internal
  */
-export const refreshAt = (key: string, createdAt: number, policy: Policy): number => {
-  if (policy.refreshAfter >= policy.ttl) return Infinity
-  if (policy.refreshJitter === 0) return createdAt + policy.refreshAfter
-  return createdAt + policy.refreshAfter * (1 - policy.refreshJitter * unitHash(key))
-}
+export const refreshAt = (key: string, createdAt: number, policy: Policy): number =>
+  createdAt + refreshAfterFor(key, policy.refreshAfter, policy.ttl, policy.refreshJitter)
 
 /** The relative `refreshAfter` to hand to a tier's `peekFresh`. @internal */
 export const refreshAfterFor = (key: string, refreshAfter: number, ttl: number, refreshJitter: number): number => {

@@ -68,8 +68,8 @@ export class Counters {
   private readonly flushed: Record<CounterName, number> = { ...this.values }
   private readonly tiersFlushed: Array<{ hits: number; misses: number; errors: number }>
 
-  incr(name: CounterName, by = 1): void {
-    this.values[name] += by
+  incr(name: CounterName): void {
+    this.values[name]++
   }
 
   /** The L1 fast path's bookkeeping: named fields, no keyed access. */

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
@@ -30,7 +31,6 @@ export const make = (
   options: { readonly name?: string | undefined; readonly maxTtl?: number | undefined } = {}
 ): LocalTier => {
   const entries = new Map<string, CacheTier.Entry<any>>()
-  const now = Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis()))
   const read = <A>(key: string, schema: Schema.Schema<A, any>, at: number): CacheTier.ReadResult<A> => {
     const entry = entries.get(key)
     if (entry === undefined) return undefined
@@ -47,10 +47,11 @@ export const make = (
     name: options.name ?? "local",
     kind: "local",
     maxTtl: options.maxTtl,
-    get: (key, schema) => Effect.map(now, (at) => read(key, schema, at)),
-    getMany: (keys, schema) => Effect.map(now, (at) => keys.map((key) => read(key, schema, at))),
-    set: (key, entry) => Effect.map(now, (at) => write(key, entry, at)),
-    setMany: (list) => Effect.map(now, (at) => list.forEach(([key, entry]) => write(key, entry, at))),
+    get: (key, schema) => Effect.map(Clock.currentTimeMillis, (at) => read(key, schema, at)),
+    getMany: (keys, schema) => Effect.map(Clock.currentTimeMillis, (at) => keys.map((key) => read(key, schema, at))),
+    set: (key, entry) => Effect.map(Clock.currentTimeMillis, (at) => write(key, entry, at)),
+    setMany: (list) =>
+      Effect.map(Clock.currentTimeMillis, (at) => list.forEach(([key, entry]) => write(key, entry, at))),
     delete: (keys) => Effect.sync(() => keys.forEach((key) => entries.delete(key))),
     invalidateTags: (tags) =>
       Effect.sync(() => {

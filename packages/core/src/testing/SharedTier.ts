@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -46,8 +47,6 @@ interface Envelope {
   readonly t: ReadonlyArray<string>
   readonly d: unknown
 }
-
-const now = Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis()))
 
 /**
  * @since 0.1.0
@@ -115,11 +114,14 @@ export const make = (
     name,
     kind: "shared",
     maxTtl,
-    get: (key, schema) => Effect.map(now, (at) => read(key, schema, at)),
-    getMany: (keys, schema) => Effect.map(now, (at) => keys.map((key) => read(key, schema, at))),
-    set: (key, entry) => Effect.flatMap(now, (at) => write(key, entry, at)),
+    get: (key, schema) => Effect.map(Clock.currentTimeMillis, (at) => read(key, schema, at)),
+    getMany: (keys, schema) => Effect.map(Clock.currentTimeMillis, (at) => keys.map((key) => read(key, schema, at))),
+    set: (key, entry) => Effect.flatMap(Clock.currentTimeMillis, (at) => write(key, entry, at)),
     setMany: (entries) =>
-      Effect.flatMap(now, (at) => Effect.forEach(entries, ([key, entry]) => write(key, entry, at), { discard: true })),
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (at) => Effect.forEach(entries, ([key, entry]) => write(key, entry, at), { discard: true })
+      ),
     delete: (keys) =>
       Effect.sync(() => {
         for (const key of keys) store.entries.delete(key)
