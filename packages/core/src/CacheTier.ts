@@ -154,6 +154,18 @@ export interface CacheTier {
     now: number,
     refreshAfter: number
   ) => A | NotFound
+  /**
+   * Optional synchronous `get` of local tiers that never wait, given the time
+   * read from the `Clock` (epoch ms). A stack reads and promotes through it
+   * without an Effect step per tier. Must answer as `get` would.
+   */
+  readonly unsafeGet?: <A>(key: string, schema: Schema.Schema<A, any>, now: number) => ReadResult<A>
+  /**
+   * Optional synchronous `set`, the companion of `unsafeGet`: keeps the entry
+   * at `now` as `set` would. Returns `undefined`, or an effect to run after it
+   * (e.g. the log of a warning).
+   */
+  readonly unsafeSet?: (key: string, entry: Entry<any>, now: number) => Effect.Effect<void> | undefined
 }
 
 /**

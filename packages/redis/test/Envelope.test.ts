@@ -14,14 +14,37 @@ const roundTrip = (key: string, tags: ReadonlyArray<string>, value: unknown, cod
 describe("envelope", () => {
   it("round-trips times, key, tags and the value with both codecs", () => {
     for (const codec of ["json", "msgpack"] as const) {
-      const { header, value } = roundTrip("ns:ключ 🔑:{tag}", ["a", "b:c", "ü"], { n: 1, s: "x", list: [1, 2] }, codec)
+      const { bytes, header, value } = roundTrip(
+        "ns:ключ 🔑:{tag}",
+        ["a", "b:c", "ü"],
+        { n: 1, s: "x", list: [1, 2] },
+        codec
+      )
       assert.strictEqual(header.createdAt, times.createdAt)
       assert.strictEqual(header.freshUntil, times.freshUntil)
       assert.strictEqual(header.staleUntil, times.staleUntil)
-      assert.strictEqual(header.key, "ns:ключ 🔑:{tag}")
+      assert.strictEqual(Envelope.keyOf(bytes, header), "ns:ключ 🔑:{tag}")
       assert.deepStrictEqual(header.tags, ["a", "b:c", "ü"])
       assert.deepStrictEqual(value, { n: 1, s: "x", list: [1, 2] })
     }
+  })
+
+  it("isFor matches the stored key exactly, ASCII or not", () => {
+    const check = (stored: string, asked: string) => {
+      const { bytes, header } = roundTrip(stored, [], 1, "json")
+      return Envelope.isFor(bytes, header, asked)
+    }
+    assert.isTrue(check("ns:user:1", "ns:user:1"))
+    assert.isTrue(check("", ""))
+    assert.isTrue(check("ns:ключ 🔑", "ns:ключ 🔑"))
+    assert.isFalse(check("ns:user:1", "ns:user:2"))
+    assert.isFalse(check("ns:user:1", "ns:user:10"))
+    assert.isFalse(check("ns:user:10", "ns:user:1"))
+    assert.isFalse(check("ns:ключ", "ns:ключи"))
+    // same byte length: "é" is 2 bytes, "ab" too
+    assert.isFalse(check("k:ab", "k:é"))
+    assert.isFalse(check("k:é", "k:ab"))
+    assert.isFalse(check("k:é", "k:è"))
   })
 
   it("keeps fractional and far-future times exactly (float64)", () => {

@@ -1,8 +1,10 @@
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -22,9 +24,13 @@ import { Flight, Inflight } from "./inflight.js"
 import * as Lifecycle from "./lifecycle.js"
 import { Counters } from "./metrics.js"
 import * as Policy from "./policy.js"
-import { forEachMember, type ReadObserver, readThrough } from "./stack.js"
+import { forEachMember, readFrom, type ReadObserver } from "./stack.js"
 
 type Compute = Effect.Effect<any, any, any>
+
+/** The fiber's `Clock`: what `Effect.clockWith` gives, read with the tracer in one step. */
+const clockOf = (fiber: Fiber.RuntimeFiber<any, any>): Clock.Clock =>
+  Context.unsafeGet(fiber.currentDefaultServices, Clock.Clock)
 
 /** The default clock, for background bookkeeping that must not follow a TestClock. */
 const liveClock = Clock.make()
@@ -145,9 +151,14 @@ class CacheImpl {
    * two clock reads): more than the rest of an L2 hit's CPU work.
    */
   span(name: string, attributes: Record<string, unknown> = {}) {
-    const options = { captureStackTrace: false, attributes: { "cache.namespace": this.namespace, ...attributes } }
+    const options = this.spanOptions(undefined, attributes)
     return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.tracerWith((tracer) => tracer === builtInTracer ? self : Effect.withSpan(self, name, options))
+  }
+
+  spanOptions(fullKey: string | undefined, attributes: Record<string, unknown> = {}) {
+    const all = fullKey === undefined ? attributes : { "cache.key": fullKey, ...attributes }
+    return { captureStackTrace: false, attributes: { "cache.namespace": this.namespace, ...all } }
   }
 
   // ---------------------------------------------------------------------------
@@ -182,58 +193,61 @@ class CacheImpl {
     options: Api.EntryOptions | undefined
   ): Effect.Effect<A, E | ComputeTimeoutError, R> {
     const peek = this.peek
-    if (peek === undefined) return this.slowGetOrCompute(this.prefix + key, schema, compute, options)
-    return Effect.clockWith((clock) => {
+    return Effect.withFiberRuntime((fiber) => {
+      const clock = clockOf(fiber)
       const fullKey = this.prefix + key
-      const value = peek(fullKey, schema, clock.unsafeCurrentTimeMillis(), this.hotRefreshAfter(fullKey, options))
-      if (value === NotFound) return this.slowGetOrCompute(fullKey, schema, compute, options)
-      this.counters.l1Hit()
-      return Effect.succeed(value)
+      if (peek !== undefined) {
+        const value = peek(fullKey, schema, clock.unsafeCurrentTimeMillis(), this.hotRefreshAfter(fullKey, options))
+        if (value !== NotFound) {
+          this.counters.l1Hit()
+          return Effect.succeed(value)
+        }
+      }
+      const slow = this.slowGetOrCompute(clock, fullKey, schema, compute, options)
+      return fiber.currentTracer === builtInTracer
+        ? slow
+        : Effect.withSpan(slow, "layercake.getOrCompute", this.spanOptions(fullKey))
     })
   }
 
   slowGetOrCompute<A, E, R>(
+    clock: Clock.Clock,
     fullKey: string,
     schema: Schema.Schema<A, any>,
     compute: Effect.Effect<A, E, R>,
     options: Api.EntryOptions | undefined
   ): Effect.Effect<A, E | ComputeTimeoutError, R> {
-    return Effect.suspend((): Effect.Effect<A, any, any> => {
-      const policy = this.policy(options)
-      return Effect.flatMap(
-        readThrough(this.members, fullKey, schema, this.observer),
-        (found) =>
-          Effect.clockWith((clock) => {
-            const now = clock.unsafeCurrentTimeMillis()
-            const refreshAt = found === undefined ? Infinity : Lifecycle.refreshAt(fullKey, found.createdAt, policy)
-            switch (Lifecycle.classify(found, now, policy, refreshAt)) {
-              case "Fresh":
-                this.counters.incr("hits")
-                return Effect.succeed(found!.value)
-              case "NegativeFresh":
-                this.counters.incr("negativeHits")
-                return Effect.fail(found!.value as unknown)
-              case "RefreshDue":
-                this.counters.incr("hits")
-                return Effect.as(this.refreshInBackground(fullKey, schema, compute, policy, now), found!.value)
-              case "StaleWhileRevalidate":
-                this.counters.incr("staleHits")
-                return Effect.as(this.refreshInBackground(fullKey, schema, compute, policy, now), found!.value)
-              case "StaleIfError":
-                if (now < (this.retryAfter.get(fullKey) ?? 0)) {
-                  this.counters.incr("staleHits")
-                  this.counters.incr("staleIfErrorServed")
-                  return Effect.succeed(found!.value)
-                }
-                return this.computeAndWait(fullKey, schema, compute, policy, now, found)
-              case "Missing":
-                this.counters.incr("misses")
-                return this.computeAndWait(fullKey, schema, compute, policy, now, undefined)
+    const policy = this.policy(options)
+    return Effect.flatMap(
+      readFrom(clock, this.members, 0, fullKey, schema, this.observer),
+      (found): Effect.Effect<A, any, any> => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const refreshAt = found === undefined ? Infinity : Lifecycle.refreshAt(fullKey, found.createdAt, policy)
+        switch (Lifecycle.classify(found, now, policy, refreshAt)) {
+          case "Fresh":
+            this.counters.incr("hits")
+            return Effect.succeed(found!.value)
+          case "NegativeFresh":
+            this.counters.incr("negativeHits")
+            return Effect.fail(found!.value as unknown)
+          case "RefreshDue":
+            this.counters.incr("hits")
+            return Effect.as(this.refreshInBackground(fullKey, schema, compute, policy, now), found!.value)
+          case "StaleWhileRevalidate":
+            this.counters.incr("staleHits")
+            return Effect.as(this.refreshInBackground(fullKey, schema, compute, policy, now), found!.value)
+          case "StaleIfError":
+            if (now < (this.retryAfter.get(fullKey) ?? 0)) {
+              this.counters.incr("staleHits")
+              this.counters.incr("staleIfErrorServed")
+              return Effect.succeed(found!.value)
             }
-          })
-      )
-    }).pipe(
-      this.span("layercake.getOrCompute", { "cache.key": fullKey })
+            return this.computeAndWait(fullKey, schema, compute, policy, now, found)
+          case "Missing":
+            this.counters.incr("misses")
+            return this.computeAndWait(fullKey, schema, compute, policy, now, undefined)
+        }
+      }
     ) as Effect.Effect<A, E | ComputeTimeoutError, R>
   }
 
@@ -510,37 +524,40 @@ class CacheImpl {
 
   get<A>(key: string, schema: Schema.Schema<A, any>): Effect.Effect<Option.Option<A>> {
     const peek = this.peek
-    if (peek === undefined) return this.slowGet(this.prefix + key, schema)
-    return Effect.clockWith((clock) => {
+    return Effect.withFiberRuntime((fiber) => {
+      const clock = clockOf(fiber)
       const fullKey = this.prefix + key
-      const value = peek(fullKey, schema, clock.unsafeCurrentTimeMillis(), Infinity)
-      if (value === NotFound) return this.slowGet(fullKey, schema)
-      this.counters.l1Hit()
-      return Effect.succeed(Option.some(value))
+      if (peek !== undefined) {
+        const value = peek(fullKey, schema, clock.unsafeCurrentTimeMillis(), Infinity)
+        if (value !== NotFound) {
+          this.counters.l1Hit()
+          return Effect.succeed(Option.some(value))
+        }
+      }
+      const slow = this.slowGet(clock, fullKey, schema)
+      return fiber.currentTracer === builtInTracer
+        ? slow
+        : Effect.withSpan(slow, "layercake.get", this.spanOptions(fullKey))
     })
   }
 
-  slowGet<A>(fullKey: string, schema: Schema.Schema<A, any>): Effect.Effect<Option.Option<A>> {
-    return Effect.flatMap(
-      readThrough(this.members, fullKey, schema, this.observer),
-      (found) =>
-        Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          switch (Lifecycle.classify(found, now, this.defaults, Infinity)) {
-            case "Fresh":
-            case "RefreshDue":
-              this.counters.incr("hits")
-              return Effect.succeed(Option.some(found!.value))
-            case "StaleWhileRevalidate":
-              this.counters.incr("staleHits")
-              return Effect.succeed(Option.some(found!.value))
-            default:
-              this.counters.incr("misses")
-              return Effect.succeed(Option.none())
-          }
-        })
-    ).pipe(
-      this.span("layercake.get", { "cache.key": fullKey })
+  slowGet<A>(clock: Clock.Clock, fullKey: string, schema: Schema.Schema<A, any>): Effect.Effect<Option.Option<A>> {
+    return Effect.map(
+      readFrom(clock, this.members, 0, fullKey, schema, this.observer),
+      (found) => {
+        switch (Lifecycle.classify(found, clock.unsafeCurrentTimeMillis(), this.defaults, Infinity)) {
+          case "Fresh":
+          case "RefreshDue":
+            this.counters.incr("hits")
+            return Option.some(found!.value)
+          case "StaleWhileRevalidate":
+            this.counters.incr("staleHits")
+            return Option.some(found!.value)
+          default:
+            this.counters.incr("misses")
+            return Option.none()
+        }
+      }
     )
   }
 

@@ -1,3 +1,4 @@
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -52,51 +53,94 @@ export const readThrough = <A>(
   schema: Schema.Schema<A, any>,
   observer: ReadObserver = silentObserver
 ): Effect.Effect<Entry<A> | undefined> =>
-  Effect.suspend(() => {
-    const loop = (index: number): Effect.Effect<Entry<A> | undefined> => {
-      if (index >= members.length) return Effect.succeed(undefined)
-      return members[index].get(key, schema).pipe(
-        Effect.matchEffect({
-          onFailure: (error) => {
-            observer.error(index, error)
-            return Effect.zipRight(logTierError(error), loop(index + 1))
-          },
-          onSuccess: (result: ReadResult<A>) => {
-            if (result === undefined) {
-              observer.miss(index)
-              return loop(index + 1)
-            }
-            if (result instanceof DecodeFailure) {
-              observer.decodeFailure(index, result)
-              return loop(index + 1)
-            }
-            observer.hit(index)
-            return index === 0
-              ? Effect.succeed(result)
-              : Effect.as(promote(members, index, key, result, observer), result)
-          }
-        })
-      )
-    }
-    return loop(0)
-  })
+  Effect.clockWith((clock) => readFrom(clock, members, 0, key, schema, observer))
 
-const promote = (
+/**
+ * `readThrough` with the clock the caller already holds. Members with
+ * `unsafeGet` / `unsafeSet` (in-process tiers) are read and promoted into
+ * without an Effect step: an L1 miss that hits L2 costs one Effect step for
+ * the L2 read and nothing per local tier.
+ * @internal
+ */
+export const readFrom = <A>(
+  clock: Clock.Clock,
+  members: ReadonlyArray<Tier>,
+  start: number,
+  key: string,
+  schema: Schema.Schema<A, any>,
+  observer: ReadObserver
+): Effect.Effect<Entry<A> | undefined> => {
+  for (let index = start; index < members.length; index++) {
+    const member = members[index]
+    if (member.unsafeGet === undefined) {
+      return Effect.matchEffect(member.get(key, schema), {
+        onFailure: (error) => {
+          observer.error(index, error)
+          return Effect.zipRight(logTierError(error), readFrom(clock, members, index + 1, key, schema, observer))
+        },
+        onSuccess: (result) =>
+          found(clock, members, index, key, result, observer) ??
+            readFrom(clock, members, index + 1, key, schema, observer)
+      })
+    }
+    const hit = found(
+      clock,
+      members,
+      index,
+      key,
+      member.unsafeGet(key, schema, clock.unsafeCurrentTimeMillis()),
+      observer
+    )
+    if (hit !== undefined) return hit
+  }
+  return succeedUndefined
+}
+
+const succeedUndefined = Effect.succeed(undefined)
+
+/** The entry (promoted) when `result` is a hit; `undefined` to read on. */
+const found = <A>(
+  clock: Clock.Clock,
+  members: ReadonlyArray<Tier>,
+  index: number,
+  key: string,
+  result: ReadResult<A>,
+  observer: ReadObserver
+): Effect.Effect<Entry<A>> | undefined => {
+  if (result === undefined) {
+    observer.miss(index)
+    return undefined
+  }
+  if (result instanceof DecodeFailure) {
+    observer.decodeFailure(index, result)
+    return undefined
+  }
+  observer.hit(index)
+  return index === 0 ? Effect.succeed(result) : promote(clock, members, index, key, result, observer)
+}
+
+const promote = <A>(
+  clock: Clock.Clock,
   members: ReadonlyArray<Tier>,
   foundAt: number,
   key: string,
-  entry: Entry<any>,
+  entry: Entry<A>,
   observer: ReadObserver
-): Effect.Effect<void> =>
-  Effect.forEach(
-    members.slice(0, foundAt),
-    (member, index) =>
-      entry.negative && member.kind === "shared" ? Effect.void : Effect.catchAll(member.set(key, entry), (error) => {
+): Effect.Effect<Entry<A>> => {
+  let then: Effect.Effect<void> | undefined = undefined
+  for (let index = 0; index < foundAt; index++) {
+    const member = members[index]
+    if (entry.negative && member.kind === "shared") continue
+    const step = member.unsafeSet !== undefined
+      ? member.unsafeSet(key, entry, clock.unsafeCurrentTimeMillis())
+      : Effect.catchAll(member.set(key, entry), (error) => {
         observer.error(index, error)
         return logTierError(error)
-      }),
-    { discard: true }
-  )
+      })
+    if (step !== undefined) then = then === undefined ? step : Effect.zipRight(then, step)
+  }
+  return then === undefined ? Effect.succeed(entry) : Effect.as(then, entry)
+}
 
 /**
  * Runs `f` on every member, logging and reporting failures instead of failing.

@@ -74,6 +74,11 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
       }),
     invalidateTags: (tags, _at) => Effect.sync(() => store.invalidateTags(tags)),
     clear: (prefix) => Effect.sync(() => store.clear(prefix)),
+    unsafeGet: read,
+    unsafeSet: (key, entry, now) => {
+      const warning = write(key, entry, now)
+      return warning === undefined ? undefined : Effect.logWarning(warning)
+    },
     peekFresh: <A>(key: string, schema: Schema.Schema<A, any>, now: number, refreshAfter: number) =>
       store.peekFresh(key, schema, now, refreshAfter) as A | CacheTier.NotFound
   })

@@ -35,6 +35,7 @@ export const FIXED_HEADER = 32
 const CODEC_ID: Record<Codec, number> = { json: 1, msgpack: 2 }
 const MAX_TAGS = 0xffff
 const MAX_TAG_BYTES = 0xffff
+const NO_TAGS: Array<string> = Object.freeze([]) as unknown as Array<string>
 
 // Self-contained messages: no record extension, whose structures live in the
 // Packr instance (another process could not read them). `moreTypes` keeps Set
@@ -47,7 +48,8 @@ export interface Header {
   readonly createdAt: number
   readonly freshUntil: number
   readonly staleUntil: number
-  readonly key: string
+  /** Where the key's UTF-8 bytes end; they start at `FIXED_HEADER`. */
+  readonly keyEnd: number
   readonly tags: ReadonlyArray<string>
   readonly payloadOffset: number
 }
@@ -128,10 +130,10 @@ export const decodeHeader = (bytes: Uint8Array): Header | string => {
   const keyBytes = buffer.readUInt32BE(28)
   let offset = FIXED_HEADER + keyBytes
   if (offset + 2 > buffer.length) return "truncated envelope (key)"
-  const key = buffer.toString("utf8", FIXED_HEADER, offset)
+  const keyEnd = offset
   const tagCount = buffer.readUInt16BE(offset)
   offset += 2
-  const tags: Array<string> = []
+  const tags: Array<string> = tagCount === 0 ? NO_TAGS : []
   for (let i = 0; i < tagCount; i++) {
     if (offset + 2 > buffer.length) return "truncated envelope (tags)"
     const length = buffer.readUInt16BE(offset)
@@ -145,10 +147,37 @@ export const decodeHeader = (bytes: Uint8Array): Header | string => {
     createdAt: buffer.readDoubleBE(4),
     freshUntil: buffer.readDoubleBE(12),
     staleUntil: buffer.readDoubleBE(20),
-    key,
+    keyEnd,
     tags,
     payloadOffset: offset
   }
+}
+
+/**
+ * The key the envelope was written for.
+ * @internal
+ */
+export const keyOf = (bytes: Buffer, header: Header): string => bytes.toString("utf8", FIXED_HEADER, header.keyEnd)
+
+/**
+ * Whether the envelope was written for `key`. ASCII keys (the usual case) are
+ * compared byte by byte, without decoding the stored key into a new string.
+ * @internal
+ */
+export const isFor = (bytes: Buffer, header: Header, key: string): boolean => {
+  const length = header.keyEnd - FIXED_HEADER
+  if (key.length === length) {
+    let i = 0
+    for (; i < length; i++) {
+      const code = key.charCodeAt(i)
+      if (code >= 0x80 || code !== bytes[FIXED_HEADER + i]) break
+    }
+    if (i === length) return true
+    if (key.charCodeAt(i) < 0x80) return false
+  } else if (key.length > length) {
+    return false // every UTF-16 unit takes at least one byte
+  }
+  return keyOf(bytes, header) === key
 }
 
 /**

@@ -7,9 +7,10 @@ import * as Schema from "effect/Schema"
 import type { Cluster, Redis } from "ioredis"
 import { RedisConnection } from "../RedisConnection.js"
 import type * as Api from "../RedisTier.js"
-import { makeCall } from "./call.js"
+import { makeCalls, type Start } from "./call.js"
 import * as Commands from "./commands.js"
 import * as Envelope from "./envelope.js"
+import { ReadBatch } from "./readBatch.js"
 
 /** @internal */
 export const CacheTierTag = CacheTier.CacheTier
@@ -64,6 +65,22 @@ const settingsOf = (options: Api.Options): Settings => {
 /** Escapes glob characters for SCAN MATCH. */
 const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&")
 
+/** Reads that start in one tick go to Redis together, at most this many keys per command. */
+const MAX_BATCH_KEYS = 128
+
+type Decoder = (input: unknown) => Either.Either<any, ParseResult.ParseError>
+const decoders = new WeakMap<Schema.Schema<any, any>, Decoder>()
+
+/** The schema's decoder, made once per schema. */
+const decoderOf = (schema: Schema.Schema<any, any>): Decoder => {
+  let decoder = decoders.get(schema)
+  if (decoder === undefined) {
+    decoder = Schema.decodeUnknownEither(schema)
+    decoders.set(schema, decoder)
+  }
+  return decoder
+}
+
 const failureReason = (error: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(error)
 
 /** @internal */
@@ -80,14 +97,18 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
   const commands = connection.isCluster
     ? Commands.cluster(connection.client as Cluster, tagPrefix)
     : Commands.standalone(connection.client as Redis, tagPrefix)
-  const call = makeCall({ name, operationTimeout, breaker: settings.breaker })
+  const { promise: call, start } = makeCalls({ name, operationTimeout, breaker: settings.breaker })
+  const batch = new ReadBatch(commands, MAX_BATCH_KEYS)
+  const startRead: Start<string, Commands.Raw> = (key, receiver) => batch.read(key, receiver)
 
   const decode = <A>(key: string, raw: Commands.Raw, schema: Schema.Schema<A, any>): CacheTier.ReadResult<A> => {
     const bytes = raw[0]
     if (bytes === null) return undefined
     const header = Envelope.decodeHeader(bytes)
     if (typeof header === "string") return new CacheTier.DecodeFailure({ key, reason: header })
-    if (header.key !== key) return new CacheTier.DecodeFailure({ key, reason: `the envelope belongs to another key` })
+    if (!Envelope.isFor(bytes, header, key)) {
+      return new CacheTier.DecodeFailure({ key, reason: `the envelope belongs to another key` })
+    }
     if (raw[1] !== null && Number(raw[1].toString()) >= header.createdAt) return undefined
     let encoded: unknown
     try {
@@ -100,7 +121,7 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
     }
     let decoded: Either.Either<A, ParseResult.ParseError>
     try {
-      decoded = Schema.decodeUnknownEither(schema)(encoded)
+      decoded = decoderOf(schema)(encoded)
     } catch (error) {
       return new CacheTier.DecodeFailure({ key, reason: error instanceof Error ? error.message : String(error) })
     }
@@ -183,8 +204,8 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
     name,
     kind: "shared",
     maxTtl,
-    // Decoding inside the call's promise keeps the hot path to one Effect step.
-    get: (key, schema) => call("get", () => commands.readOne(keyPrefix + key).then((raw) => decode(key, raw, schema))),
+    // Decoding in the read's callback keeps the hot path to one Effect step.
+    get: (key, schema) => start("get", startRead, keyPrefix + key, (raw) => decode(key, raw, schema)),
     getMany: (keys, schema) =>
       call(
         "get",

@@ -13,7 +13,7 @@ import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import { RedisConnection, RedisTier } from "../../src/index.js"
-import { makeCall } from "../../src/internal/call.js"
+import { makeCalls } from "../../src/internal/call.js"
 import * as Scripts from "../../src/internal/scripts.js"
 import { startRedis } from "../harness/redisServer.js"
 
@@ -44,7 +44,8 @@ const main = async () => {
   )
   await Effect.runPromise(tier.get("k", User))
   const evalsha = () => client.callBuffer("evalsha", [Scripts.readOne.sha, 1, "p:k", "p:~tag:"])
-  const call = makeCall({ name: "x", operationTimeout: 250, breaker: { failureThreshold: 5, openForMillis: 5000 } })
+  const call =
+    makeCalls({ name: "x", operationTimeout: 250, breaker: { failureThreshold: 5, openForMillis: 5000 } }).promise
   const loop = (eff: Effect.Effect<unknown, unknown>) => () =>
     Effect.runPromise(Effect.gen(function*() {
       for (let i = 0; i < N; i++) yield* eff
@@ -60,7 +61,7 @@ const main = async () => {
     ["call(evalsha)", loop(call("get", evalsha))],
     [
       "call without breaker(evalsha)",
-      loop(makeCall({ name: "y", operationTimeout: 250, breaker: undefined })("get", evalsha))
+      loop(makeCalls({ name: "y", operationTimeout: 250, breaker: undefined }).promise("get", evalsha))
     ],
     [
       "Effect.async(evalsha)",

@@ -1,0 +1,87 @@
+/**
+ * Coalesces the single-key reads started in one tick into one command: many
+ * callers reading at once (a server under load, each request missing its L1)
+ * cost Redis one script call and the client one reply, instead of one of each
+ * per read. A key asked for twice in one tick is read once. Alone, a read goes
+ * out at the end of the current tick, as ioredis's own auto-pipelining does.
+ *
+ * Every read is still one round trip; a batch is capped at `maxKeys` so one
+ * script never holds Redis for long, and several batches can be in flight.
+ *
+ * @internal
+ */
+import type { Receiver } from "./call.js"
+import type { Commands, Raw } from "./commands.js"
+
+type Waiting = Receiver<Raw> | Array<Receiver<Raw>>
+
+/** @internal */
+export class ReadBatch {
+  /** key -> its receivers; one receiver without an array, the usual case. */
+  private pending = new Map<string, Waiting>()
+  private scheduled = false
+
+  constructor(private readonly commands: Commands, private readonly maxKeys: number) {}
+
+  read(key: string, receiver: Receiver<Raw>): void {
+    const waiting = this.pending.get(key)
+    if (waiting === undefined) {
+      this.pending.set(key, receiver)
+      if (this.pending.size >= this.maxKeys) this.flush()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        process.nextTick(this.flushScheduled)
+      }
+    } else if (Array.isArray(waiting)) {
+      waiting.push(receiver)
+    } else {
+      this.pending.set(key, [waiting, receiver])
+    }
+  }
+
+  private readonly flushScheduled = (): void => {
+    this.scheduled = false
+    this.flush()
+  }
+
+  private flush(): void {
+    const batch = this.pending
+    if (batch.size === 0) return
+    this.pending = new Map()
+    if (batch.size === 1) {
+      const [key, waiting] = batch.entries().next().value!
+      attempt(() => this.commands.readOne(key)).then(
+        (raw) => succeed(waiting, raw),
+        (error) => fail(waiting, error)
+      )
+      return
+    }
+    attempt(() => this.commands.read(Array.from(batch.keys()))).then(
+      (raws) => {
+        let i = 0
+        for (const waiting of batch.values()) succeed(waiting, raws[i++])
+      },
+      (error) => {
+        for (const waiting of batch.values()) fail(waiting, error)
+      }
+    )
+  }
+}
+
+const attempt = <A>(run: () => Promise<A>): Promise<A> => {
+  try {
+    return run()
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+const succeed = (waiting: Waiting, raw: Raw): void => {
+  if (!Array.isArray(waiting)) return waiting.succeed(raw)
+  for (const receiver of waiting) receiver.succeed(raw)
+}
+
+const fail = (waiting: Waiting, error: unknown): void => {
+  if (!Array.isArray(waiting)) return waiting.fail(error)
+  for (const receiver of waiting) receiver.fail(error)
+}
