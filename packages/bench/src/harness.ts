@@ -104,10 +104,14 @@ export const promiseBatchCase = (name: string, inFlight: number, body: () => Pro
  * `workers` async loops running side by side, each awaiting `iterations` calls
  * one after the other (like `workers` concurrent request handlers).
  */
-export const promiseWorkersCase = (name: string, workers: number, body: () => PromiseLike<unknown>): Case => {
-  const worker = async (iterations: number) => {
+export const promiseWorkersCase = (
+  name: string,
+  workers: number,
+  body: (worker: number) => PromiseLike<unknown>
+): Case => {
+  const worker = async (w: number, iterations: number) => {
     let last: unknown
-    for (let i = 0; i < iterations; i++) last = await body()
+    for (let i = 0; i < iterations; i++) last = await body(w)
     return last
   }
   const loops = new Array<Promise<unknown>>(workers)
@@ -116,7 +120,7 @@ export const promiseWorkersCase = (name: string, workers: number, body: () => Pr
     opsPerIteration: workers,
     run: async (iterations) => {
       const start = process.hrtime.bigint()
-      for (let w = 0; w < workers; w++) loops[w] = worker(iterations)
+      for (let w = 0; w < workers; w++) loops[w] = worker(w, iterations)
       sink.value = await Promise.all(loops)
       return Number(process.hrtime.bigint() - start)
     }

@@ -2,10 +2,14 @@
  * The L2 hit: a value in Redis, not in this process. Every case reads a
  * present key from one redis-server on loopback; sequentially (one read at a
  * time) and with 256 concurrent workers (256 async loops, or 256 fibers each
- * running an `Effect.gen` loop, in ONE program).
+ * running an `Effect.gen` loop, in ONE program), each worker reading its own
+ * keys (so that no case can answer two workers with one read of a shared key).
  *
  * Cases:
  * - raw ioredis `get` + `JSON.parse`: the baseline any Redis cache pays;
+ * - the same with ioredis's `enableAutoPipelining` (commands of one tick
+ *   written together): for reference, since layercake coalesces the reads of
+ *   one tick too (into one script call);
  * - the same through `Effect.promise`: the floor of any Effect API over ioredis;
  * - `RedisTier.get`: one round trip (a Lua script that also checks the entry's
  *   tags), the envelope, the Schema decode;
@@ -40,12 +44,14 @@ import { startRedis } from "./redis-server.js"
 export const SEQUENTIAL_GROUP = "L2 hit (Redis on loopback), sequential"
 export const WORKERS_GROUP = "L2 hit (Redis on loopback), 256 concurrent workers"
 export const BASELINE = "raw ioredis get + JSON.parse"
+const AUTO_PIPELINED = "raw ioredis get + JSON.parse, enableAutoPipelining"
 const WORKERS = 256
 const READS_PER_WORKER = 64
 
 export const run = async (options: MeasureOptions) => {
   const redis = await startRedis()
   const raw = new Redis(redis.url)
+  const autoPipelined = new Redis(redis.url, { enableAutoPipelining: true })
   const scope = Effect.runSync(Scope.make())
   const bento = new BentoCache({
     default: "redis",
@@ -54,6 +60,7 @@ export const run = async (options: MeasureOptions) => {
   try {
     const encoded = JSON.stringify({ ...user })
     await raw.set("raw:user", encoded)
+    for (let w = 0; w < WORKERS; w++) await raw.set(`raw:user:${w}`, encoded)
     await bento.set({ key: "user", value: user, ttl: "1h" })
     const context = await Effect.runPromise(
       Layer.buildWithScope(
@@ -81,8 +88,25 @@ export const run = async (options: MeasureOptions) => {
       })
     )
     await Effect.runPromise(Effect.all([cache.set("a", User, user), cache.set("b", User, user)]))
+    const entry = {
+      value: user,
+      schema: User,
+      createdAt: now,
+      freshUntil: now + 3_600_000,
+      staleUntil: now + 3_600_000
+    }
+    await Effect.runPromise(
+      Effect.forEach(Array.from({ length: WORKERS }, (_, w) => w), (w) =>
+        Effect.all([
+          tier.set(`bench:user:${w}`, { ...entry, tags: [], negative: false }),
+          cache.set(`a${w}`, User, user),
+          cache.set(`b${w}`, User, user)
+        ]))
+    )
+    for (let w = 0; w < WORKERS; w++) await bento.set({ key: `user:${w}`, value: user, ttl: "1h" })
 
     const rawGet = () => raw.get("raw:user").then((text) => JSON.parse(text!))
+    const autoGet = () => autoPipelined.get("raw:user").then((text) => JSON.parse(text!))
     const effectFloor = Effect.promise(rawGet)
     const tierGet = tier.get("bench:user", User)
     // alternating keys with a one-entry L1: every read misses L1 and promotes from Redis
@@ -91,26 +115,41 @@ export const run = async (options: MeasureOptions) => {
 
     const sequential: Array<Case> = [
       asyncCase(BASELINE, rawGet),
+      asyncCase(AUTO_PIPELINED, autoGet),
       effectCase("Effect.promise(raw get + JSON.parse) [gen]", (n) => genLoop(effectFloor, n)),
       effectCase("layercake RedisTier.get [gen]", (n) => genLoop(tierGet, n)),
       effectCase("layercake Cache.get, L1 miss + L2 hit + promotion [gen]", (n) => genLoop(cacheGet, n), 2),
       asyncCase("bentocache get (Redis L2 only)", bentoGet)
     ]
-    const workers = (effect: Effect.Effect<unknown, unknown>) => (n: number) =>
-      Effect.all(Array.from({ length: WORKERS }, () => genLoop(effect, n * READS_PER_WORKER)), {
+    const keys = Array.from({ length: WORKERS }, (_, w) => w)
+    const workers = (read: (worker: number) => Effect.Effect<unknown, unknown>) => (n: number) =>
+      Effect.forEach(keys, (w) => genLoop(read(w), n * READS_PER_WORKER), {
         concurrency: "unbounded",
         discard: true
       })
     const concurrent: Array<Case> = [
-      promiseWorkersCase(BASELINE, WORKERS, rawGet),
-      effectCase("Effect.promise(raw get + JSON.parse) [256 fibers]", workers(effectFloor), WORKERS * READS_PER_WORKER),
-      effectCase("layercake RedisTier.get [256 fibers]", workers(tierGet), WORKERS * READS_PER_WORKER),
+      promiseWorkersCase(BASELINE, WORKERS, (w) => raw.get(`raw:user:${w}`).then((text) => JSON.parse(text!))),
+      promiseWorkersCase(
+        AUTO_PIPELINED,
+        WORKERS,
+        (w) => autoPipelined.get(`raw:user:${w}`).then((text) => JSON.parse(text!))
+      ),
+      effectCase(
+        "Effect.promise(raw get + JSON.parse) [256 fibers]",
+        workers((w) => Effect.promise(() => raw.get(`raw:user:${w}`).then((text) => JSON.parse(text!)))),
+        WORKERS * READS_PER_WORKER
+      ),
+      effectCase(
+        "layercake RedisTier.get [256 fibers]",
+        workers((w) => tier.get(`bench:user:${w}`, User)),
+        WORKERS * READS_PER_WORKER
+      ),
       effectCase(
         "layercake Cache.get, L1 miss + L2 hit + promotion [256 fibers]",
-        workers(cacheGet),
+        workers((w) => Effect.zipRight(cache.get(`a${w}`, User), cache.get(`b${w}`, User))),
         2 * WORKERS * READS_PER_WORKER
       ),
-      promiseWorkersCase("bentocache get (Redis L2 only)", WORKERS, bentoGet)
+      promiseWorkersCase("bentocache get (Redis L2 only)", WORKERS, (w) => bento.get({ key: `user:${w}` }))
     ]
     const sequentialResults = await measure(SEQUENTIAL_GROUP, sequential, options)
     const concurrentResults = await measure(WORKERS_GROUP, concurrent, options)
@@ -122,6 +161,7 @@ export const run = async (options: MeasureOptions) => {
   } finally {
     await bento.disconnectAll()
     raw.disconnect()
+    autoPipelined.disconnect()
     await Effect.runPromise(Scope.close(scope, Exit.void))
     await redis.stop()
   }

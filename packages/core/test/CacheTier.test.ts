@@ -45,6 +45,48 @@ describe("CacheTier.stack", () => {
       assert.strictEqual(tier.kind, "shared")
     }))
 
+  it.scoped("reads and promotes through unsafeGet / unsafeSet when a tier has them, running what unsafeSet returns", () =>
+    Effect.gen(function*() {
+      const kept = new Map<string, CacheTier.Entry<any>>()
+      const calls: Array<string> = []
+      const sync = CacheTier.make({
+        name: "sync",
+        kind: "local",
+        maxTtl: undefined,
+        get: () => Effect.die("get must not be called"),
+        getMany: () => Effect.die("getMany must not be called"),
+        set: () => Effect.die("set must not be called"),
+        setMany: () => Effect.void,
+        delete: () => Effect.void,
+        invalidateTags: () => Effect.void,
+        clear: () => Effect.void,
+        unsafeGet: (key, schema, now) => {
+          calls.push(`get ${key} @${now}`)
+          const found = kept.get(key)
+          return found === undefined ? undefined : CacheTier.readAs(key, found, schema)
+        },
+        unsafeSet: (key, entry, now) => {
+          calls.push(`set ${key} @${now}`)
+          kept.set(key, entry)
+          return Effect.sync(() => calls.push(`after set ${key}`))
+        }
+      })
+      const l2 = SharedTier.make({ name: "l2" })
+      const tier = yield* tierOf(
+        CacheTier.stack(Layer.succeed(CacheTier.CacheTier, sync), Layer.succeed(CacheTier.CacheTier, l2))
+      )
+      yield* l2.set("k", entry("v", 1_000, 2_000))
+      yield* TestClock.adjust(10)
+      const found = yield* tier.get("k", Schema.String)
+      assert.strictEqual((found as CacheTier.Entry<string>).value, "v")
+      assert.deepStrictEqual(calls, ["get k @10", "set k @10", "after set k"])
+      assert.strictEqual(kept.get("k")?.staleUntil, 2_000)
+      const again = yield* tier.get("k", Schema.String)
+      assert.strictEqual((again as CacheTier.Entry<string>).value, "v")
+      assert.deepStrictEqual(calls.slice(3), ["get k @10"])
+      assert.isUndefined(yield* tier.get("missing", Schema.String))
+    }))
+
   it.scoped("two tiers with one name are refused", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(

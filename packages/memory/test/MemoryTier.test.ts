@@ -1,11 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cache, CacheTier } from "@layercake/core"
+import { SharedTier } from "@layercake/core/testing"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as fc from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import { MemoryTier } from "../src/index.js"
@@ -442,6 +444,41 @@ describe("MemoryTier", () => {
       assert.strictEqual(stats.perTier[0].name, "memory")
       assert.strictEqual(stats.perTier[0].hits, 1)
     }).pipe(Effect.provide(Cache.layer({ namespace: "test" }).pipe(Layer.provide(MemoryTier.layer())))))
+
+  it.effect("in a stack, an L2 hit is promoted synchronously with its remaining lifetime; a value over the byte bound is served, not kept", () => {
+    const { layer: logs, warnings } = captureWarnings()
+    return Effect.gen(function*() {
+      const { store, tier } = inspectable({ maxBytes: 10_000 })
+      const l2 = SharedTier.make({ name: "l2" })
+      const stacked = CacheTier.stack(Layer.succeed(CacheTier.CacheTier, tier), Layer.succeed(CacheTier.CacheTier, l2))
+      const cache = yield* Cache.Cache.pipe(
+        Effect.provide(Cache.layer({ namespace: "t" }).pipe(Layer.provide(stacked)))
+      )
+      yield* l2.set(
+        "t:user:1",
+        entry({ id: 1, name: "Ada" }, User, { createdAt: 0, freshUntil: 1_000, staleUntil: 2_000 })
+      )
+      yield* TestClock.adjust(400)
+      assert.deepStrictEqual(yield* cache.get("user:1", User), Option.some({ id: 1, name: "Ada" }))
+      const kept = store.entryAt(store.lookup("t:user:1", 400)!)
+      assert.strictEqual(kept.freshUntil, 1_000)
+      assert.strictEqual(kept.staleUntil, 2_000)
+      // now an L1 hit: the L2 is not read again
+      assert.deepStrictEqual(yield* cache.get("user:1", User), Option.some({ id: 1, name: "Ada" }))
+      const stats = yield* cache.stats
+      assert.deepStrictEqual(stats.perTier.map((t) => [t.name, t.hits, t.misses]), [["memory", 1, 1], ["l2", 1, 0]])
+      // a value over the memory tier's byte bound is served from L2 and not kept; a small one is kept
+      const Anything = Schema.Unknown
+      yield* l2.set("t:odd", entry({ big: "x" }, Anything, { createdAt: 400, freshUntil: 1_000, staleUntil: 2_000 }))
+      const tooBig = { big: "x".repeat(20_000) }
+      yield* l2.set("t:big", entry(tooBig, Anything, { createdAt: 400, freshUntil: 1_000, staleUntil: 2_000 }))
+      assert.deepStrictEqual(yield* cache.get("big", Anything), Option.some(tooBig))
+      assert.strictEqual(store.lookup("t:big", 400), undefined)
+      assert.deepStrictEqual(yield* cache.get("odd", Anything), Option.some({ big: "x" }))
+      assert.isDefined(store.lookup("t:odd", 400))
+      assert.strictEqual(warnings.length, 0)
+    }).pipe(Effect.provide(logs))
+  })
 
   describe("model", () => {
     type Command =

@@ -2,8 +2,12 @@
  * Coalesces the single-key reads started in one tick into one command: many
  * callers reading at once (a server under load, each request missing its L1)
  * cost Redis one script call and the client one reply, instead of one of each
- * per read. A key asked for twice in one tick is read once. Alone, a read goes
- * out at the end of the current tick, as ioredis's own auto-pipelining does.
+ * per read. A key asked for twice in one tick is read once.
+ *
+ * A read that finds no other read in flight goes out at once: waiting for the
+ * end of the tick would only add latency when nobody else is reading. The
+ * reads that follow it, while it is in flight, are sent together at the end of
+ * the tick (as ioredis's own auto-pipelining does).
  *
  * Every read is still one round trip; a batch is capped at `maxKeys` so one
  * script never holds Redis for long, and several batches can be in flight.
@@ -20,10 +24,13 @@ export class ReadBatch {
   /** key -> its receivers; one receiver without an array, the usual case. */
   private pending = new Map<string, Waiting>()
   private scheduled = false
+  /** Commands sent and not yet answered. */
+  private inFlight = 0
 
   constructor(private readonly commands: Commands, private readonly maxKeys: number) {}
 
   read(key: string, receiver: Receiver<Raw>): void {
+    if (this.inFlight === 0 && this.pending.size === 0) return this.readOne(key, receiver)
     const waiting = this.pending.get(key)
     if (waiting === undefined) {
       this.pending.set(key, receiver)
@@ -50,19 +57,32 @@ export class ReadBatch {
     this.pending = new Map()
     if (batch.size === 1) {
       const [key, waiting] = batch.entries().next().value!
-      attempt(() => this.commands.readOne(key)).then(
-        (raw) => succeed(waiting, raw),
-        (error) => fail(waiting, error)
-      )
-      return
+      return this.readOne(key, waiting)
     }
+    this.inFlight++
     attempt(() => this.commands.read(Array.from(batch.keys()))).then(
       (raws) => {
+        this.inFlight--
         let i = 0
         for (const waiting of batch.values()) succeed(waiting, raws[i++])
       },
       (error) => {
+        this.inFlight--
         for (const waiting of batch.values()) fail(waiting, error)
+      }
+    )
+  }
+
+  private readOne(key: string, waiting: Waiting): void {
+    this.inFlight++
+    attempt(() => this.commands.readOne(key)).then(
+      (raw) => {
+        this.inFlight--
+        succeed(waiting, raw)
+      },
+      (error) => {
+        this.inFlight--
+        fail(waiting, error)
       }
     )
   }
