@@ -12,6 +12,7 @@
  * @internal
  */
 import type { Cluster, Redis } from "ioredis"
+import type { Receiver } from "./call.js"
 import * as Envelope from "./envelope.js"
 import * as Scripts from "./scripts.js"
 import { groupBySlot, slotOf } from "./slot.js"
@@ -28,7 +29,8 @@ export type Write = readonly [key: string, bytes: Buffer, px: number]
 
 /** @internal */
 export interface Commands {
-  readonly readOne: (key: string) => Promise<Raw>
+  /** Reads one key, reporting to `receiver` (no promise chain of its own: one hop after the reply). */
+  readonly readOne: (key: string, receiver: Receiver<Raw>) => void
   readonly read: (keys: ReadonlyArray<string>) => Promise<ReadonlyArray<Raw>>
   readonly write: (writes: ReadonlyArray<Write>) => Promise<void>
   readonly unlink: (keys: ReadonlyArray<string>) => Promise<void>
@@ -74,10 +76,16 @@ const scan = async (
 
 /** @internal */
 export const standalone = (client: Redis, tagPrefix: string): Commands => ({
-  readOne: (key) =>
-    runScript(client, Scripts.readOne, [key], [tagPrefix]).then((reply): Raw =>
-      reply === null || Buffer.isBuffer(reply) ? [reply, null] : reply as unknown as Raw
-    ),
+  readOne: (key, receiver) => {
+    const args = [Scripts.readOne.sha, 1, key, tagPrefix]
+    const succeed = (reply: unknown) =>
+      receiver.succeed(reply === null || Buffer.isBuffer(reply) ? [reply, null] : reply as Raw)
+    client.callBuffer("evalsha", args).then(succeed, (error) => {
+      if (!isNoScript(error)) return receiver.fail(error)
+      args[0] = Scripts.readOne.lua
+      client.callBuffer("eval", args).then(succeed, (error) => receiver.fail(error))
+    })
+  },
   read: (keys) =>
     keys.length === 0 ? Promise.resolve([]) : runScript(client, Scripts.read, keys, [tagPrefix]).then(pairs),
   write: async (writes) => {
@@ -144,7 +152,12 @@ export const cluster = (client: Cluster, tagPrefix: string): Commands => {
     return out
   }
   return {
-    readOne: async (key) => (await withTags([(await client.mgetBuffer([key]))[0]]))[0],
+    readOne: (key, receiver) => {
+      client.mgetBuffer([key]).then((values) => withTags(values)).then(
+        (raws) => receiver.succeed(raws[0]),
+        (error) => receiver.fail(error)
+      )
+    },
     read: async (keys) => keys.length === 0 ? [] : withTags(await mget(keys)),
     write: async (writes) => {
       await Promise.all(writes.map(([key, bytes, px]) => client.set(key, bytes, "PX", px)))

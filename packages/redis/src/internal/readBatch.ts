@@ -75,16 +75,32 @@ export class ReadBatch {
 
   private readOne(key: string, waiting: Waiting): void {
     this.inFlight++
-    attempt(() => this.commands.readOne(key)).then(
-      (raw) => {
-        this.inFlight--
-        succeed(waiting, raw)
-      },
-      (error) => {
-        this.inFlight--
-        fail(waiting, error)
-      }
-    )
+    const read = new SingleRead(this, waiting)
+    try {
+      this.commands.readOne(key, read)
+    } catch (error) {
+      read.fail(error)
+    }
+  }
+
+  /** @internal */
+  settled(): void {
+    this.inFlight--
+  }
+}
+
+/** The receiver of a one-key command: accounts for it, then answers its waiters. */
+class SingleRead implements Receiver<Raw> {
+  constructor(private readonly batch: ReadBatch, private readonly waiting: Waiting) {}
+
+  succeed(raw: Raw): void {
+    this.batch.settled()
+    succeed(this.waiting, raw)
+  }
+
+  fail(error: unknown): void {
+    this.batch.settled()
+    fail(this.waiting, error)
   }
 }
 
