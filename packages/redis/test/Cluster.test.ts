@@ -84,6 +84,25 @@ describe("RedisTier (cluster, 3 masters)", () => {
       assert.deepStrictEqual(sameSlot.names, ["mget"])
     }).pipe(Effect.provide(cluster())))
 
+  it.scoped("concurrent gets (coalesced per tick, then one MGET per slot) read every value right, tags checked", () =>
+    Effect.gen(function*() {
+      const prefix = unique("batch")
+      const tier = yield* buildTier({ keyPrefix: prefix })
+      const now = yield* Clock.currentTimeMillis
+      const keys = Array.from({ length: 150 }, (_, i) => `ns:${i}`)
+      yield* tier.setMany(
+        keys.map((key, i) => [key, entry(i, Schema.Number, now, i % 10 === 0 ? ["ns:t"] : [])] as const)
+      )
+      yield* tier.invalidateTags(["ns:t"], now) // entries created at `now` carrying ns:t are invalid
+      const reads = [...keys, ...keys.slice(0, 20), "ns:missing"]
+      const results = yield* Effect.all(reads.map((key) => tier.get(key, Schema.Number)), { concurrency: "unbounded" })
+      const expected = reads.map((key) => {
+        const i = Number(key.slice(3))
+        return key === "ns:missing" || i % 10 === 0 ? undefined : i
+      })
+      assert.deepStrictEqual(results.map((result) => (result as CacheTier.Entry<number> | undefined)?.value), expected)
+    }).pipe(Effect.provide(cluster())))
+
   it.scoped("tags across instances; tag times are fetched only for entries that carry tags", () =>
     Effect.gen(function*() {
       const tiers = RedisTier.layer({ keyPrefix: unique("cluster-tags") })
