@@ -205,6 +205,36 @@ describe("faults", () => {
       assert.isAbove(stats.tierErrors, 0)
     }).pipe(quiet))
 
+  it.scopedLive("callers interrupted while Redis hangs: their calls still time out and open the breaker", () =>
+    Effect.gen(function*() {
+      const redis: RedisServer = yield* server()
+      yield* Effect.addFinalizer(() => Effect.sync(() => redis.resume()))
+      const connection = yield* Layer.build(RedisConnection.layer({ url: redis.url }))
+      const tier = yield* buildTier({
+        keyPrefix: unique("interrupted"),
+        operationTimeout: "100 millis",
+        circuitBreaker: { failureThreshold: 3, openFor: "10 seconds" }
+      }).pipe(Effect.provide(connection))
+      assert.isUndefined(yield* tier.get("ns:k", Schema.Number))
+
+      redis.pause()
+      // Three callers give up after 10 ms: each is interrupted at once, not held until the call's deadline.
+      for (let i = 0; i < 3; i++) {
+        const [error, millis] = yield* elapsed(
+          Effect.flip(Effect.timeout(tier.get(`ns:k${i}`, Schema.Number), "10 millis"))
+        )
+        assert.strictEqual(error._tag, "TimeoutException")
+        assert.isBelow(millis, 90)
+      }
+      // Their Redis calls still end at their deadlines (100 ms, swept every 10 ms), and the breaker counts them:
+      // the next call is refused at once, without waiting on Redis.
+      yield* Effect.sleep("250 millis")
+      const [open, openMillis] = yield* elapsed(Effect.flip(tier.get("ns:k", Schema.Number)))
+      assert.strictEqual(open.reason, "CircuitOpen")
+      assert.isBelow(openMillis, 50)
+      redis.resume()
+    }).pipe(quiet))
+
   it.scopedLive("a connection's resources are released with its scope", () =>
     Effect.gen(function*() {
       const redis: RedisServer = yield* server()
