@@ -14,7 +14,7 @@ import * as Schema from "effect/Schema"
 const User = Schema.Struct({ id: Schema.Number, name: Schema.String, since: Schema.Date })
 
 // Tiers, hottest first. SharedTier (from the test kit) keeps encoded bytes in this
-// process, as Redis will; use MemoryTier alone until @layercake/redis lands.
+// process, as Redis does; in production stack RedisTier.layer() there (docs/redis.md).
 const CacheLive = Cache.layer({ namespace: "app", defaultTtl: "5 minutes" }).pipe(
   Layer.provide(CacheTier.stack(MemoryTier.layer({ maxEntries: 10_000 }), SharedTier.layer()))
 )
