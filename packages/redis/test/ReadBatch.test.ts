@@ -112,6 +112,15 @@ const recorder = () => {
   return { receiver, outcomes }
 }
 
+/** A batch over fake commands, with one read (`firstKey`) sent and not yet answered. */
+const withReadInFlight = (maxKeys = 128, firstKey = "first") => {
+  const fake = fakeCommands()
+  const batch = new ReadBatch(fake.commands, maxKeys)
+  const first = recorder()
+  batch.read(firstKey, first.receiver)
+  return { batch, fake, first }
+}
+
 /** The one reply a receiver got. */
 const successOf = (outcomes: ReadonlyArray<Outcome>): Raw => {
   assert.strictEqual(outcomes.length, 1, "exactly one report")
@@ -156,10 +165,7 @@ describe("ReadBatch (fake commands)", () => {
   })
 
   it("reads issued while one is in flight go out together at nextTick, as one read, keys in order", async () => {
-    const fake = fakeCommands()
-    const batch = new ReadBatch(fake.commands, 128)
-    const first = recorder()
-    batch.read("first", first.receiver)
+    const { batch, fake, first } = withReadInFlight()
     const keys = ["k1", "k2", "k3", "k4", "k5"]
     const receivers = keys.map(() => recorder())
     keys.forEach((key, i) => batch.read(key, receivers[i].receiver))
@@ -180,10 +186,7 @@ describe("ReadBatch (fake commands)", () => {
   })
 
   it("a key asked twice in a batch is read once, and every receiver of it gets the reply", async () => {
-    const fake = fakeCommands()
-    const batch = new ReadBatch(fake.commands, 128)
-    const first = recorder()
-    batch.read("first", first.receiver)
+    const { batch, fake } = withReadInFlight()
     const a1 = recorder()
     const b = recorder()
     const a2 = recorder()
@@ -225,10 +228,7 @@ describe("ReadBatch (fake commands)", () => {
   })
 
   it("a batch reaching maxKeys is flushed at once: 7 queued reads with maxKeys 3 go out as 3, 3, then 1 at nextTick", async () => {
-    const fake = fakeCommands()
-    const batch = new ReadBatch(fake.commands, 3)
-    const first = recorder()
-    batch.read("k0", first.receiver)
+    const { batch, fake } = withReadInFlight(3, "k0")
     const keys = ["k1", "k2", "k3", "k4", "k5", "k6", "k7"]
     const receivers = keys.map(() => recorder())
     keys.forEach((key, i) => batch.read(key, receivers[i].receiver))
@@ -248,10 +248,7 @@ describe("ReadBatch (fake commands)", () => {
   })
 
   it("a rejected read fails every receiver with its error; later reads still work and an idle read goes out at once again", async () => {
-    const fake = fakeCommands()
-    const batch = new ReadBatch(fake.commands, 128)
-    const first = recorder()
-    batch.read("first", first.receiver)
+    const { batch, fake, first } = withReadInFlight()
     const a1 = recorder()
     const a2 = recorder()
     const b = recorder()
@@ -329,10 +326,7 @@ describe("ReadBatch (fake commands)", () => {
   })
 
   it("a read that throws synchronously at the flush fails every receiver of the batch", async () => {
-    const fake = fakeCommands()
-    const batch = new ReadBatch(fake.commands, 128)
-    const first = recorder()
-    batch.read("first", first.receiver)
+    const { batch, fake, first } = withReadInFlight()
     const error = new Error("thrown")
     fake.state.readThrows = error
     const a1 = recorder()

@@ -13,6 +13,7 @@ import type * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import type * as Tracer from "effect/Tracer"
 import type * as Api from "../Cache.js"
 import { Cache, ComputeTimeoutError, TypeId } from "../Cache.js"
 import type { CacheTier as Tier, Entry } from "../CacheTier.js"
@@ -151,9 +152,19 @@ class CacheImpl {
    * two clock reads): more than the rest of an L2 hit's CPU work.
    */
   span(name: string, attributes: Record<string, unknown> = {}) {
-    const options = this.spanOptions(undefined, attributes)
     return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.tracerWith((tracer) => tracer === builtInTracer ? self : Effect.withSpan(self, name, options))
+      Effect.tracerWith((tracer) => this.traced(tracer, self, name, undefined, attributes))
+  }
+
+  /** `self` in a span named `name` unless `tracer` is Effect's built-in one (see `span`). */
+  traced<A, E, R>(
+    tracer: Tracer.Tracer,
+    self: Effect.Effect<A, E, R>,
+    name: string,
+    fullKey: string | undefined,
+    attributes: Record<string, unknown> = {}
+  ): Effect.Effect<A, E, R> {
+    return tracer === builtInTracer ? self : Effect.withSpan(self, name, this.spanOptions(fullKey, attributes))
   }
 
   spanOptions(fullKey: string | undefined, attributes: Record<string, unknown> = {}) {
@@ -204,9 +215,7 @@ class CacheImpl {
         }
       }
       const slow = this.slowGetOrCompute(clock, fullKey, schema, compute, options)
-      return fiber.currentTracer === builtInTracer
-        ? slow
-        : Effect.withSpan(slow, "layercake.getOrCompute", this.spanOptions(fullKey))
+      return this.traced(fiber.currentTracer, slow, "layercake.getOrCompute", fullKey)
     })
   }
 
@@ -534,10 +543,7 @@ class CacheImpl {
           return Effect.succeed(Option.some(value))
         }
       }
-      const slow = this.slowGet(clock, fullKey, schema)
-      return fiber.currentTracer === builtInTracer
-        ? slow
-        : Effect.withSpan(slow, "layercake.get", this.spanOptions(fullKey))
+      return this.traced(fiber.currentTracer, this.slowGet(clock, fullKey, schema), "layercake.get", fullKey)
     })
   }
 

@@ -42,6 +42,12 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
     return undefined
   }
 
+  /** `set` at `now`: `undefined`, or the log of a value that could not be kept. */
+  const setAt = (key: string, entry: CacheTier.Entry<any>, now: number): Effect.Effect<void> | undefined => {
+    const warning = write(key, entry, now)
+    return warning === undefined ? undefined : Effect.logWarning(warning)
+  }
+
   return CacheTier.make({
     name,
     kind: "local",
@@ -53,11 +59,7 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
         const now = clock.unsafeCurrentTimeMillis()
         return Effect.succeed(keys.map((key) => read(key, schema, now)))
       }),
-    set: (key, entry) =>
-      Effect.clockWith((clock) => {
-        const warning = write(key, entry, clock.unsafeCurrentTimeMillis())
-        return warning === undefined ? Effect.void : Effect.logWarning(warning)
-      }),
+    set: (key, entry) => Effect.clockWith((clock) => setAt(key, entry, clock.unsafeCurrentTimeMillis()) ?? Effect.void),
     setMany: (entries) =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
@@ -75,10 +77,7 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
     invalidateTags: (tags, _at) => Effect.sync(() => store.invalidateTags(tags)),
     clear: (prefix) => Effect.sync(() => store.clear(prefix)),
     unsafeGet: read,
-    unsafeSet: (key, entry, now) => {
-      const warning = write(key, entry, now)
-      return warning === undefined ? undefined : Effect.logWarning(warning)
-    },
+    unsafeSet: setAt,
     peekFresh: <A>(key: string, schema: Schema.Schema<A, any>, now: number, refreshAfter: number) =>
       store.peekFresh(key, schema, now, refreshAfter) as A | CacheTier.NotFound
   })

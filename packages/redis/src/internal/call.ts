@@ -69,6 +69,18 @@ const startPromise: Start<() => Promise<any>, any> = (run, receiver) => {
 
 const identity = <A>(a: A): A => a
 
+/**
+ * Starts a call; a `start` that throws fails the call instead.
+ * @internal
+ */
+export const begin = <Arg, R>(start: Start<Arg, R>, arg: Arg, receiver: Receiver<R>): void => {
+  try {
+    start(arg, receiver)
+  } catch (cause) {
+    receiver.fail(cause)
+  }
+}
+
 /** @internal */
 export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: CallOptions): Calls => {
   const breaker = breakerOptions === undefined ? undefined : new Breaker(breakerOptions, {
@@ -111,34 +123,31 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
    */
   class LiveCall<R, A> implements Receiver<R>, Expiring {
     done = false
-    resume: Resume<A> | undefined = undefined
-    readonly at: number
+    readonly at = deadlines.now() + operationTimeout
 
     constructor(
+      readonly resume: Resume<A>,
       readonly clock: Clock.Clock,
       readonly operation: Operation,
       readonly admission: Admission,
-      readonly map: (reply: R) => A,
-      now: number
-    ) {
-      this.at = now + operationTimeout
-    }
+      readonly map: (reply: R) => A
+    ) {}
 
     succeed(reply: R): void {
-      if (this.done) return
-      this.done = true
-      this.resume!(settle(this.clock, this.admission, Either.right(this.map(reply))))
+      if (!this.done) this.finish(Either.right(this.map(reply)))
     }
 
     fail(cause: unknown): void {
-      if (this.done) return
-      this.done = true
-      this.resume!(settle(this.clock, this.admission, Either.left(tierError(this.operation, reasonOf(cause), cause))))
+      if (!this.done) this.finish(Either.left(tierError(this.operation, reasonOf(cause), cause)))
     }
 
     expire(): void {
+      this.finish(Either.left(tierError(this.operation, "Timeout")))
+    }
+
+    private finish(result: Either.Either<A, CacheTier.TierError>): void {
       this.done = true
-      this.resume!(settle(this.clock, this.admission, Either.left(tierError(this.operation, "Timeout"))))
+      this.resume(settle(this.clock, this.admission, result))
     }
   }
 
@@ -151,14 +160,9 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
     admission: Admission
   ) =>
     Effect.async<A, CacheTier.TierError>((resume) => {
-      const call = new LiveCall(clock, operation, admission, map, deadlines.now())
-      call.resume = resume
+      const call = new LiveCall(resume, clock, operation, admission, map)
       deadlines.add(call)
-      try {
-        start(arg, call)
-      } catch (cause) {
-        call.fail(cause)
-      }
+      begin(start, arg, call)
     })
 
   /** With any other clock (a `TestClock`): the same bound through `Effect.timeout`, so that clock decides. */
@@ -177,15 +181,10 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
         settled = true
         resume(result)
       }
-      const receiver: Receiver<R> = {
+      begin(start, arg, {
         succeed: (reply) => once(Effect.succeed(map(reply))),
         fail: (cause) => once(Effect.fail(tierError(operation, reasonOf(cause), cause)))
-      }
-      try {
-        start(arg, receiver)
-      } catch (cause) {
-        receiver.fail(cause)
-      }
+      })
     }).pipe(
       Effect.timeoutFail({ duration: operationTimeout, onTimeout: () => tierError(operation, "Timeout") }),
       Effect.either,

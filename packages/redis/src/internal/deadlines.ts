@@ -35,7 +35,7 @@ export class Deadlines {
   }
 
   private sweep(): void {
-    const now = performance.now()
+    const now = this.now()
     const queue = this.queue
     let head = this.head
     while (head < queue.length) {

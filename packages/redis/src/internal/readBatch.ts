@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import type { Receiver } from "./call.js"
+import { begin, type Receiver } from "./call.js"
 import type { Commands, Raw } from "./commands.js"
 
 type Waiting = Receiver<Raw> | Array<Receiver<Raw>>
@@ -75,12 +75,7 @@ export class ReadBatch {
 
   private readOne(key: string, waiting: Waiting): void {
     this.inFlight++
-    const read = new SingleRead(this, waiting)
-    try {
-      this.commands.readOne(key, read)
-    } catch (error) {
-      read.fail(error)
-    }
+    begin(this.commands.readOne, key, new SingleRead(this, waiting))
   }
 
   /** @internal */
