@@ -6,11 +6,12 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
-import * as Data from "effect/Data"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import type * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
@@ -18,13 +19,15 @@ import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as CacheTier from "./CacheTier.js"
 import * as internal from "./internal/cache.js"
+import * as internalTag from "./internal/cacheTag.js"
+import * as errors from "./internal/errors.js"
 import * as internalMetrics from "./internal/metrics.js"
 
 /**
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("@layercake/core/Cache")
+export const TypeId: typeof internalTag.TypeId = internalTag.TypeId
 
 /**
  * @since 0.1.0
@@ -33,14 +36,13 @@ export const TypeId: unique symbol = Symbol.for("@layercake/core/Cache")
 export type TypeId = typeof TypeId
 
 /**
- * Per-call options; every one defaults to the layer's value of the same name.
+ * The freshness options a call and the layer's defaults share; every one
+ * defaults to the layer's value of the same name.
  *
  * @since 0.1.0
  * @category models
  */
-export interface EntryOptions {
-  /** Fresh lifetime. Default: the layer's `defaultTtl` (5 minutes). */
-  readonly ttl?: Duration.DurationInput | undefined
+export interface FreshnessOptions {
   /** Time-to-refresh (< ttl, ignored otherwise): a read after it returns the value and refreshes in the background. */
   readonly refreshAfter?: Duration.DurationInput | undefined
   /** 0..1: each key refreshes early by a key-derived fraction of `refreshAfter`, so keys written together do not refresh together. */
@@ -55,23 +57,80 @@ export interface EntryOptions {
   readonly softTimeout?: Duration.DurationInput | undefined
   /** From the start of the shared compute, each caller waits at most this long, then fails with `ComputeTimeoutError`. */
   readonly hardTimeout?: Duration.DurationInput | undefined
-  /** Tags for `invalidateTags`. */
-  readonly tags?: ReadonlyArray<string> | undefined
-  /** Negative caching: cache a typed failure of `compute` this long, in local tiers. Default: failures are never cached. */
-  readonly errorTtl?: Duration.DurationInput | undefined
 }
+
+/**
+ * Negative caching, typed: `errorTtl` caches a failure of the compute, and it
+ * type-checks only together with `errorSchema`, the Schema of that failure.
+ * A cached failure is served only to a caller whose `errorSchema` decodes it;
+ * for any other caller it is a miss. With its schema a failure is stored like
+ * a value, so shared tiers (Redis) keep it too and a fleet shares the
+ * negative answer.
+ *
+ * `errorSchema` without `errorTtl` caches nothing, but lets this caller read
+ * failures cached by others and join a compute of the key started with
+ * another error type (see `getOrCompute`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NegativeCaching<E> =
+  & {
+    /** The Schema of the compute's failure (a `Schema.TaggedError` class, a `Schema.Literal`, ...). */
+    readonly errorSchema?: Schema.Schema<E, any> | undefined
+  }
+  & (
+    | { readonly errorTtl?: undefined }
+    | {
+      /** Cache a typed failure of the compute this long; needs `errorSchema`. */
+      readonly errorTtl: Duration.DurationInput
+      readonly errorSchema: Schema.Schema<E, any>
+    }
+  )
+
+/**
+ * Type-level check of `getOrCompute`: the `errorSchema` of its options must
+ * describe a failure its compute can give (a part of its error type).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ErrorSchemaFits<E, EC> = 0 extends (1 & EC) ? unknown
+  : [EC] extends [E] ? unknown
+  : { readonly errorSchema: "errorSchema must describe a failure of the compute (a part of its error type)" }
+
+/**
+ * Per-call options; every one defaults to the layer's value of the same name.
+ * `ttl` and `tags` may be functions of the computed value (adaptive caching):
+ * they are applied when a compute, a refresh or a `set` stores its value.
+ * A `ttl` function that returns `0` stores nothing for that value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EntryOptions<A = any, E = any> =
+  & FreshnessOptions
+  & {
+    /** Fresh lifetime, or a function of the value. Default: the layer's `defaultTtl` (5 minutes). */
+    readonly ttl?: Duration.DurationInput | ((value: A) => Duration.DurationInput) | undefined
+    /** Tags for `invalidateTags`, or a function of the value. */
+    readonly tags?: ReadonlyArray<string> | ((value: A) => ReadonlyArray<string>) | undefined
+  }
+  & NegativeCaching<E>
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface Options extends Omit<EntryOptions, "ttl"> {
+export interface Options extends FreshnessOptions {
   /** Letters, digits, `_ . -`. Prefixes every key; scopes `clear` and bus messages. */
   readonly namespace: string
   /** Default 5 minutes. */
   readonly defaultTtl?: Duration.DurationInput | undefined
   /** 0..1: the ttl is multiplied by a random factor in `[1 - jitter, 1]`. Default 0. */
   readonly jitter?: number | undefined
+  /** Tags of every entry written without tags of its own. */
+  readonly tags?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -134,17 +193,13 @@ export const metrics: { readonly [K in keyof typeof internalMetrics.metrics]: Me
  * @since 0.1.0
  * @category errors
  */
-export class ComputeTimeoutError extends Data.TaggedError("ComputeTimeoutError")<{
-  readonly key: string
-  readonly timeoutMillis: number
-}> {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    return `compute of "${this.key}" did not finish within ${this.timeoutMillis} ms`
-  }
-}
+export const ComputeTimeoutError: typeof errors.ComputeTimeoutError = errors.ComputeTimeoutError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type ComputeTimeoutError = errors.ComputeTimeoutError
 
 /**
  * @since 0.1.0
@@ -155,18 +210,19 @@ export interface Cache {
   readonly namespace: string
   /** A unique id of this instance (the sender id on the bus). */
   readonly instanceId: string
-  readonly getOrCompute: <A, I, E, R>(
+  /** See the `getOrCompute` accessor. */
+  readonly getOrCompute: <A, I, E, R, EC = never>(
     key: string,
     schema: Schema.Schema<A, I>,
     compute: Effect.Effect<A, E, R>,
-    options?: EntryOptions
+    options?: EntryOptions<NoInfer<A>, EC> & ErrorSchemaFits<E, EC>
   ) => Effect.Effect<A, E | ComputeTimeoutError, R>
   readonly get: <A, I>(key: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<A>>
   readonly set: <A, I>(
     key: string,
     schema: Schema.Schema<A, I>,
     value: A,
-    options?: EntryOptions
+    options?: EntryOptions<NoInfer<A>, any>
   ) => Effect.Effect<void, ParseResult.ParseError>
   readonly invalidate: (key: string | ReadonlyArray<string>) => Effect.Effect<void>
   readonly invalidateTags: (tags: ReadonlyArray<string>) => Effect.Effect<void>
@@ -179,7 +235,7 @@ export interface Cache {
  * @since 0.1.0
  * @category tags
  */
-export const Cache: Context.Tag<Cache, Cache> = Context.GenericTag<Cache>("@layercake/core/Cache")
+export const Cache: Context.Tag<Cache, Cache> = internalTag.tag
 
 /**
  * Builds a cache over the `CacheTier` in context (usually a `CacheTier.stack`).
@@ -201,17 +257,47 @@ export const make: (options: Options) => Effect.Effect<Cache, never, CacheTier.C
 export const layer: (options: Options) => Layer.Layer<Cache, never, CacheTier.CacheTier> = internal.layer
 
 /**
+ * The cache with its options read from `Config`.
+ *
+ * @example
+ * ```ts
+ * import { Cache } from "@layercake/core"
+ * import * as Config from "effect/Config"
+ *
+ * const CacheLive = Cache.layerConfig({
+ *   namespace: Config.string("CACHE_NAMESPACE"),
+ *   defaultTtl: Config.duration("CACHE_TTL").pipe(Config.withDefault("5 minutes"))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<Cache, ConfigError.ConfigError, CacheTier.CacheTier> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), internal.layer))
+
+/**
  * The cached value of `key`, or `compute`'s result (stored in every tier). One
  * compute per key however many callers.
+ *
+ * Callers of one key that pass the same schema (the same object, or one of
+ * the same shape) are taken to run the same compute: they share its value and
+ * its failure. A caller that joins a compute started with a schema of another
+ * shape gets the value converted to its own schema, and when the compute
+ * fails, or the value does not convert, it runs its own compute: it never
+ * receives a failure of another type. With `errorSchema` a caller also takes
+ * a foreign failure that decodes with it.
  *
  * @since 0.1.0
  * @category accessors
  */
-export const getOrCompute = <A, I, E, R>(
+export const getOrCompute = <A, I, E, R, EC = never>(
   key: string,
   schema: Schema.Schema<A, I>,
   compute: Effect.Effect<A, E, R>,
-  options?: EntryOptions
+  options?: EntryOptions<NoInfer<A>, EC> & ErrorSchemaFits<E, EC>
 ): Effect.Effect<A, E | ComputeTimeoutError, R | Cache> =>
   Effect.flatMap(Cache, (cache) => cache.getOrCompute(key, schema, compute, options))
 
@@ -226,7 +312,9 @@ export const get = <A, I>(key: string, schema: Schema.Schema<A, I>): Effect.Effe
   Effect.flatMap(Cache, (cache) => cache.get(key, schema))
 
 /**
- * Writes a value to every tier. Fails only when the value does not encode.
+ * Writes a value to every tier. Fails only when the value does not encode,
+ * with the schema or with a tier's codec (e.g. `NaN` under Redis' `json`
+ * codec): then nothing is stored and the key's older entries are gone.
  *
  * @since 0.1.0
  * @category accessors
@@ -235,7 +323,7 @@ export const set = <A, I>(
   key: string,
   schema: Schema.Schema<A, I>,
   value: A,
-  options?: EntryOptions
+  options?: EntryOptions<NoInfer<A>, any>
 ): Effect.Effect<void, ParseResult.ParseError, Cache> =>
   Effect.flatMap(Cache, (cache) => cache.set(key, schema, value, options))
 

@@ -2,31 +2,44 @@
  * The tier contract: a place that keeps cache entries (process memory, Redis, a
  * key-value store), and `stack`, which layers tiers hottest first.
  *
- * A tier stores and returns entries; it never decides freshness policy. The
- * `Cache` service reads the entry's absolute `freshUntil` / `staleUntil` and
- * decides what to do with it.
+ * A tier only stores and returns entries: it never decides freshness. The
+ * `Cache` reads the entry's absolute `freshUntil` / `staleUntil` and decides
+ * what to do with it. To write a tier of your own, see docs/writing-a-tier.md
+ * and run the conformance suite of `@layercake/core/testing/conformance` over it.
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
-import * as Data from "effect/Data"
+import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
-import * as entry from "./internal/entry.js"
-import * as internal from "./internal/stack.js"
+import * as errors from "./internal/errors.js"
+import * as internalStack from "./internal/stack.js"
+import * as internal from "./internal/tier.js"
 
 /**
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("@layercake/core/CacheTier")
+export const TypeId: typeof internal.TypeId = internal.TypeId
 
 /**
  * @since 0.1.0
  * @category type ids
  */
 export type TypeId = typeof TypeId
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const StackTypeId: typeof internal.StackTypeId = internal.StackTypeId
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type StackTypeId = typeof StackTypeId
 
 /**
  * One cached value with its lifetime, as tiers keep it.
@@ -41,7 +54,7 @@ export type TypeId = typeof TypeId
  */
 export interface Entry<A = unknown> {
   readonly value: A
-  /** The schema `value` was written or decoded with. */
+  /** The schema `value` was written or decoded with (for a cached failure: its error schema). */
   readonly schema: Schema.Schema<A, any>
   readonly createdAt: number
   /** Fresh while `now < freshUntil`. */
@@ -50,10 +63,10 @@ export interface Entry<A = unknown> {
   readonly staleUntil: number
   readonly tags: ReadonlyArray<string>
   /**
-   * A cached failure (negative caching): `value` is the error of the compute
-   * and `schema` is the success schema (it cannot encode `value`). Only local
-   * tiers keep these; a failure has no schema to cross the wire with. A tier
-   * that needs a size estimate measures `JSON.stringify(value)`.
+   * A cached failure (negative caching, `errorTtl`): `value` is the compute's
+   * error and `schema` the caller's `errorSchema`, so that a shared tier can
+   * encode it like any value. A tier returns it only to a reader that passes
+   * an error schema; to any other reader it is a miss.
    */
   readonly negative: boolean
 }
@@ -70,62 +83,72 @@ export type ReadResult<A> = Entry<A> | DecodeFailure | undefined
 
 /**
  * Stored bytes or a kept value that does not match the reader's schema:
- * corrupt bytes, a foreign value, an unknown envelope version, or a schema that
- * changed shape. The `Cache` treats it as a miss and counts it.
+ * corrupt bytes, a foreign value, an unknown envelope version, a schema that
+ * changed shape, or Schema code that threw. The `Cache` treats it as a miss
+ * and counts it.
  *
  * @since 0.1.0
  * @category models
  */
-export class DecodeFailure extends Data.TaggedClass("DecodeFailure")<{
-  readonly key: string
-  readonly reason: string
-}> {}
+export const DecodeFailure: typeof errors.DecodeFailure = errors.DecodeFailure
 
 /**
- * A tier operation failed (connection lost, timeout, circuit open). The `Cache`
- * logs and counts it and goes on with the other tiers; it never fails a read.
+ * @since 0.1.0
+ * @category models
+ */
+export type DecodeFailure = errors.DecodeFailure
+
+/**
+ * A tier operation failed (connection lost, timeout, circuit open, a value the
+ * store cannot represent). The `Cache` logs and counts it and goes on with the
+ * other tiers; it never fails a read.
  *
  * @since 0.1.0
  * @category errors
  */
-export class TierError extends Data.TaggedError("TierError")<{
-  readonly tier: string
-  readonly operation: "get" | "set" | "delete" | "invalidateTags" | "clear"
-  readonly reason: "Unavailable" | "Timeout" | "CircuitOpen" | "Encode" | "Unknown"
-  readonly cause?: unknown
-}> {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    return `${this.tier}.${this.operation} failed: ${this.reason}`
-  }
-}
+export const TierError: typeof errors.TierError = errors.TierError
 
 /**
- * The service every tier provides.
+ * @since 0.1.0
+ * @category errors
+ */
+export type TierError = errors.TierError
+
+/**
+ * The service every tier provides: storage operations only.
  *
  * @since 0.1.0
  * @category models
  */
 export interface CacheTier {
   readonly [TypeId]: TypeId
-  /** Distinct per tier in a stack; names the tier in stats and logs. */
+  /** Names the tier in stats and logs. A stack makes clashing names distinct (`memory`, `memory#2`). */
   readonly name: string
   /** `local`: this process only (memory). `shared`: seen by every instance (Redis). */
   readonly kind: "local" | "shared"
   /** The longest a copy may live in this tier, in milliseconds (entries are capped to it on write). */
   readonly maxTtl: number | undefined
-  /** The tiers this one is made of, hottest first; `[this]` for a single tier. */
-  readonly members: ReadonlyArray<CacheTier>
-  /** Reads one key, decoding with `schema` where the tier stores bytes. */
-  readonly get: <A>(key: string, schema: Schema.Schema<A, any>) => Effect.Effect<ReadResult<A>, TierError>
+  /**
+   * Reads one key, decoding with `schema` where the tier stores bytes. A
+   * cached failure is returned only when `errorSchema` is given (decoded with
+   * it); otherwise it reads as a miss.
+   */
+  readonly get: <A>(
+    key: string,
+    schema: Schema.Schema<A, any>,
+    errorSchema?: Schema.Schema<any, any> | undefined
+  ) => Effect.Effect<ReadResult<A>, TierError>
   /** Reads many keys in one round trip where the store allows; results in `keys` order. */
   readonly getMany: <A>(
     keys: ReadonlyArray<string>,
-    schema: Schema.Schema<A, any>
+    schema: Schema.Schema<A, any>,
+    errorSchema?: Schema.Schema<any, any> | undefined
   ) => Effect.Effect<ReadonlyArray<ReadResult<A>>, TierError>
-  /** Writes one entry, capped to `maxTtl`. A shared tier ignores negative entries. */
+  /**
+   * Writes one entry, capped to `maxTtl`. A value the store cannot represent
+   * faithfully fails with reason `"Encode"` (nothing is written and the key's
+   * older entry is deleted). A tier may decline to keep cached failures.
+   */
   readonly set: (key: string, entry: Entry<any>) => Effect.Effect<void, TierError>
   /** Writes many entries (pipelined where the store allows). */
   readonly setMany: (
@@ -142,59 +165,78 @@ export interface CacheTier {
   /** Deletes every key that starts with `prefix` (a namespace), and nothing else. */
   readonly clear: (prefix: string) => Effect.Effect<void, TierError>
   /**
-   * Optional synchronous fast path of local tiers, used by the `Cache` for the
-   * L1 hit: the kept value when the key holds a non-negative entry written with
-   * exactly `schema` and `now < min(freshUntil, createdAt + refreshAfter)`;
-   * `NotFound` otherwise. Allocates nothing; must not touch LRU order more than
-   * a `get` would.
+   * The synchronous fast path of a tier that never waits (in-process memory).
+   * A stack reads and promotes through it without an Effect step, which is
+   * what makes an L1 hit cheap. Optional; it must answer exactly as `get` /
+   * `set` do at the given time.
    */
-  readonly peekFresh?: <A>(
-    key: string,
-    schema: Schema.Schema<A, any>,
-    now: number,
-    refreshAfter: number
-  ) => A | NotFound
-  /**
-   * Optional synchronous `get` of local tiers that never wait, given the time
-   * read from the `Clock` (epoch ms). A stack reads and promotes through it
-   * without an Effect step per tier. Must answer as `get` would.
-   */
-  readonly unsafeGet?: <A>(key: string, schema: Schema.Schema<A, any>, now: number) => ReadResult<A>
-  /**
-   * Optional synchronous `set`, the companion of `unsafeGet`: keeps the entry
-   * at `now` as `set` would. Returns `undefined`, or an effect to run after it
-   * (e.g. the log of a warning).
-   */
-  readonly unsafeSet?: (key: string, entry: Entry<any>, now: number) => Effect.Effect<void> | undefined
+  readonly sync?: SyncAccess | undefined
 }
 
 /**
+ * `get` and `set` of an in-process tier, run synchronously at `now` (epoch ms
+ * read by the caller from the Effect `Clock`). They return what the tier holds
+ * and never decide freshness.
+ *
  * @since 0.1.0
  * @category models
  */
-export type NotFound = typeof NotFound
+export interface SyncAccess {
+  /** Exactly `get(key, schema, errorSchema)` at `now`, without failing. */
+  readonly get: <A>(
+    key: string,
+    schema: Schema.Schema<A, any>,
+    errorSchema: Schema.Schema<any, any> | undefined,
+    now: number
+  ) => ReadResult<A>
+  /**
+   * Exactly `set(key, entry)` at `now`. Returns `undefined`, or an effect to run
+   * after it (the log of a warning, or the failure `set` would have given).
+   */
+  readonly set: (key: string, entry: Entry<any>, now: number) => Effect.Effect<void, TierError> | undefined
+}
 
 /**
- * The "nothing usable" answer of `peekFresh` (`undefined` can be a cached value).
+ * The tier `stack` builds: a tier made of other tiers, with its members. The
+ * `Cache` uses the members to promote, count per tier, and apply another
+ * instance's invalidations to the local members only.
  *
  * @since 0.1.0
- * @category constants
+ * @category models
  */
-export const NotFound: unique symbol = Symbol.for("@layercake/core/CacheTier/NotFound")
+export interface Stack extends CacheTier {
+  readonly [StackTypeId]: StackTypeId
+  /** The tiers, hottest first, with the names the stack gave them. */
+  readonly members: ReadonlyArray<CacheTier>
+}
 
 /**
  * @since 0.1.0
  * @category tags
  */
-export const CacheTier: Context.Tag<CacheTier, CacheTier> = Context.GenericTag<CacheTier>("@layercake/core/CacheTier")
+export const CacheTier: Context.Tag<CacheTier, CacheTier> = internal.tag
 
 /**
- * Builds a tier service, filling in the type id and `members`.
+ * Builds a tier service, filling in the type id.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (tier: Omit<CacheTier, TypeId | "members">): CacheTier => entry.makeTier(tier)
+export const make: (tier: Omit<CacheTier, TypeId>) => CacheTier = internal.make
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isStack: (tier: CacheTier) => tier is Stack = internal.isStack
+
+/**
+ * The members of a stack, hottest first; `[tier]` for a single tier.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const membersOf: (tier: CacheTier) => ReadonlyArray<CacheTier> = internal.membersOf
 
 /**
  * Stacks tier layers, hottest first, into one tier.
@@ -202,7 +244,8 @@ export const make = (tier: Omit<CacheTier, TypeId | "members">): CacheTier => en
  * Reads go top-down; a hit in a lower tier is promoted into the tiers above it
  * with its remaining lifetime (never extended, capped by each tier's `maxTtl`).
  * Writes, deletes and invalidations go to every tier. A failing tier is skipped
- * (logged) instead of failing the read.
+ * (logged) instead of failing the read. Members with the same name are renamed
+ * `name#2`, `name#3`, ... in stack order.
  *
  * @example
  * ```ts
@@ -220,19 +263,26 @@ export const stack: <
   const Layers extends readonly [Layer.Layer<CacheTier, any, any>, ...Array<Layer.Layer<CacheTier, any, any>>]
 >(
   ...layers: Layers
-) => Layer.Layer<CacheTier, Layer.Layer.Error<Layers[number]>, Layer.Layer.Context<Layers[number]>> = internal.stack
+) => Layer.Layer<CacheTier, Layer.Layer.Error<Layers[number]>, Layer.Layer.Context<Layers[number]>> =
+  internalStack.stack
 
 /**
- * Reads `entry` as a value of `schema`. With the schema it was kept with, the
- * entry itself (no decoding); with another schema, the value is encoded with its
- * own schema and decoded with the reader's, and a mismatch is a `DecodeFailure`.
- * For local tiers that keep decoded values.
+ * Reads a kept entry as a value of `schema` (or, for a cached failure, of
+ * `errorSchema`). With the schema it was kept with, the entry itself (no
+ * decoding); with another schema, the value is encoded with its own schema and
+ * decoded with the reader's, and a mismatch (or Schema code that throws) is a
+ * `DecodeFailure`. A cached failure read without `errorSchema` is a miss. For
+ * local tiers that keep decoded values.
  *
  * @since 0.1.0
  * @category utils
  */
-export const readAs: <A>(key: string, entry: Entry<any>, schema: Schema.Schema<A, any>) => Entry<A> | DecodeFailure =
-  entry.readAs
+export const readAs: <A>(
+  key: string,
+  entry: Entry<any>,
+  schema: Schema.Schema<A, any>,
+  errorSchema?: Schema.Schema<any, any> | undefined
+) => ReadResult<A> = internal.readAs
 
 /**
  * Caps an entry's lifetime to `now + maxTtl` (never extends it).
@@ -240,4 +290,5 @@ export const readAs: <A>(key: string, entry: Entry<any>, schema: Schema.Schema<A
  * @since 0.1.0
  * @category utils
  */
-export const capLifetime: (entry: Entry<any>, now: number, maxTtl: number | undefined) => Entry<any> = entry.capLifetime
+export const capLifetime: (entry: Entry<any>, now: number, maxTtl: number | undefined) => Entry<any> =
+  internal.capLifetime

@@ -12,3 +12,8 @@ export * as CacheTier from "./CacheTier.js"
  * @since 0.1.0
  */
 export * as InvalidationBus from "./InvalidationBus.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Validate from "./Validate.js"

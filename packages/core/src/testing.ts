@@ -19,3 +19,8 @@ export * as FaultyTier from "./testing/FaultyTier.js"
  * @since 0.1.0
  */
 export * as LocalTier from "./testing/LocalTier.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TestHelpers from "./testing/TestHelpers.js"

@@ -41,11 +41,12 @@ describe("CacheTier.stack", () => {
           CacheTier.stack(SharedTier.layer({ name: "b" }), SharedTier.layer({ name: "c" }))
         )
       )
-      assert.deepStrictEqual(tier.members.map((member) => member.name), ["a", "b", "c"])
+      assert.deepStrictEqual(CacheTier.membersOf(tier).map((member) => member.name), ["a", "b", "c"])
+      assert.isTrue(CacheTier.isStack(tier))
       assert.strictEqual(tier.kind, "shared")
     }))
 
-  it.scoped("reads and promotes through unsafeGet / unsafeSet when a tier has them, running what unsafeSet returns", () =>
+  it.scoped("reads and promotes through sync access when a tier has it, running what sync.set returns", () =>
     Effect.gen(function*() {
       const kept = new Map<string, CacheTier.Entry<any>>()
       const calls: Array<string> = []
@@ -60,15 +61,17 @@ describe("CacheTier.stack", () => {
         delete: () => Effect.void,
         invalidateTags: () => Effect.void,
         clear: () => Effect.void,
-        unsafeGet: (key, schema, now) => {
-          calls.push(`get ${key} @${now}`)
-          const found = kept.get(key)
-          return found === undefined ? undefined : CacheTier.readAs(key, found, schema)
-        },
-        unsafeSet: (key, entry, now) => {
-          calls.push(`set ${key} @${now}`)
-          kept.set(key, entry)
-          return Effect.sync(() => calls.push(`after set ${key}`))
+        sync: {
+          get: (key, schema, errorSchema, now) => {
+            calls.push(`get ${key} @${now}`)
+            const found = kept.get(key)
+            return found === undefined ? undefined : CacheTier.readAs(key, found, schema, errorSchema)
+          },
+          set: (key, entry, now) => {
+            calls.push(`set ${key} @${now}`)
+            kept.set(key, entry)
+            return Effect.sync(() => calls.push(`after set ${key}`))
+          }
         }
       })
       const l2 = SharedTier.make({ name: "l2" })
@@ -87,12 +90,20 @@ describe("CacheTier.stack", () => {
       assert.isUndefined(yield* tier.get("missing", Schema.String))
     }))
 
-  it.scoped("two tiers with one name are refused", () =>
+  it.scoped("members with one name are given distinct names, in stack order", () =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(
-        tierOf(CacheTier.stack(LocalTier.make({ name: "x" }).layer, SharedTier.layer({ name: "x" })))
+      const tier = yield* tierOf(
+        CacheTier.stack(
+          LocalTier.make({ name: "x" }).layer,
+          SharedTier.layer({ name: "x" }),
+          CacheTier.stack(LocalTier.make({ name: "x" }).layer, SharedTier.layer({ name: "x#2" }))
+        )
       )
-      assert.include(String(exit), "two tiers named")
+      assert.deepStrictEqual(CacheTier.membersOf(tier).map((member) => member.name), ["x", "x#2", "x#3", "x#2#2"])
+      const stats = yield* Effect.flatMap(Cache.make({ namespace: "n" }), (cache) => cache.stats).pipe(
+        Effect.provideService(CacheTier.CacheTier, tier)
+      )
+      assert.deepStrictEqual(stats.perTier.map((member) => member.name), ["x", "x#2", "x#3", "x#2#2"])
     }))
 
   it.scoped("members are built with the ambient memo map: a shared dependency is built once", () =>

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import type { CacheTier } from "@layercake/core"
 import { Cache } from "@layercake/core"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -293,7 +294,8 @@ describe("freshness", () => {
         const cache = yield* build(fixture.layer)
         const runs = yield* Ref.make(0)
         const compute = Effect.zipRight(Ref.update(runs, (n) => n + 1), Effect.fail({ _tag: "NotFound" as const }))
-        const options: Cache.EntryOptions = { errorTtl: "10 seconds" }
+        const NotFound = Schema.Struct({ _tag: Schema.Literal("NotFound") })
+        const options: Cache.EntryOptions = { errorTtl: "10 seconds", errorSchema: NotFound }
         for (let i = 0; i < 3; i++) {
           assert.deepStrictEqual(
             yield* Effect.exit(cache.getOrCompute("k", Schema.String, compute, options)),
@@ -302,8 +304,11 @@ describe("freshness", () => {
         }
         assert.strictEqual(yield* Ref.get(runs), 1)
         assert.strictEqual((yield* cache.stats).negativeHits, 2)
-        assert.strictEqual(fixture.shared.get === undefined, false)
+        // the failure is shared with the fleet, readable only with its error schema
         assert.strictEqual(yield* fixture.shared.get("test:k", Schema.String), undefined)
+        const shared = yield* fixture.shared.get("test:k", Schema.String, NotFound)
+        assert.deepStrictEqual((shared as CacheTier.Entry).value, { _tag: "NotFound" })
+        assert.isTrue((shared as CacheTier.Entry).negative)
         yield* TestClock.adjust("10 seconds")
         yield* Effect.exit(cache.getOrCompute("k", Schema.String, compute, options))
         assert.strictEqual(yield* Ref.get(runs), 2)
@@ -318,7 +323,8 @@ describe("freshness", () => {
           refreshAfter: "10 seconds",
           staleIfError: "1 hour",
           staleIfErrorRetry: "1 second",
-          errorTtl: "1 minute"
+          errorTtl: "1 minute",
+          errorSchema: Schema.Literal("source down")
         }
         yield* cache.getOrCompute("k", Schema.String, compute, options)
         yield* Ref.set(failing, true)
@@ -340,9 +346,13 @@ describe("freshness", () => {
         const failing = Effect.zipRight(compute, Effect.fail("e"))
         yield* Effect.exit(cache.getOrCompute("k", Schema.String, failing))
         yield* Effect.exit(cache.getOrCompute("k", Schema.String, failing))
-        const dying = Effect.zipRight(compute, Effect.die("bug"))
-        yield* Effect.exit(cache.getOrCompute("d", Schema.String, dying, { errorTtl: "1 minute" }))
-        yield* Effect.exit(cache.getOrCompute("d", Schema.String, dying, { errorTtl: "1 minute" }))
+        const dying: Effect.Effect<string, string> = Effect.zipRight(compute, Effect.die("bug"))
+        yield* Effect.exit(
+          cache.getOrCompute("d", Schema.String, dying, { errorTtl: "1 minute", errorSchema: Schema.String })
+        )
+        yield* Effect.exit(
+          cache.getOrCompute("d", Schema.String, dying, { errorTtl: "1 minute", errorSchema: Schema.String })
+        )
         assert.strictEqual(yield* Ref.get(runs), 4)
       }))
   })

@@ -17,9 +17,14 @@ export class Flight {
   constructor(
     readonly key: string,
     readonly schema: Schema.Schema<any, any>,
+    /** The starter's `errorSchema`, if it gave one. */
+    readonly errorSchema: Schema.Schema<any, any> | undefined,
     readonly deferred: Deferred.Deferred<any, any>,
     readonly startedAt: number,
+    /** The tags its value will carry (prefixed), when known before it runs. */
     readonly tags: ReadonlyArray<string>,
+    /** Its tags depend on its value: any tag invalidation discards it. */
+    readonly dynamicTags: boolean,
     /** Survives its last waiter leaving (a refresh, or a soft-timed-out compute). */
     public detached: boolean,
     /**

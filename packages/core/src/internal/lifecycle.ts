@@ -1,3 +1,5 @@
+import type * as Duration from "effect/Duration"
+import type * as Schema from "effect/Schema"
 import type { Entry } from "../CacheTier.js"
 
 /**
@@ -7,7 +9,10 @@ import type { Entry } from "../CacheTier.js"
  * @internal
  */
 export interface Policy {
+  /** The fresh lifetime; with `ttlOf`, the layer's default (unused for writes). */
   readonly ttl: number
+  /** A ttl that depends on the value (adaptive caching). */
+  readonly ttlOf: ((value: any) => Duration.DurationInput) | undefined
   readonly jitter: number
   readonly refreshAfter: number
   readonly refreshJitter: number
@@ -17,7 +22,11 @@ export interface Policy {
   readonly softTimeout: number
   readonly hardTimeout: number
   readonly errorTtl: number
+  readonly errorSchema: Schema.Schema<any, any> | undefined
+  /** Prefixed with the namespace. */
   readonly tags: ReadonlyArray<string>
+  /** Tags that depend on the value, as the user returns them (not prefixed). */
+  readonly tagsOf: ((value: any) => ReadonlyArray<string>) | undefined
 }
 
 /**
@@ -58,9 +67,10 @@ export const classify = (entry: Entry<any> | undefined, now: number, policy: Pol
  * @internal
  */
 export const refreshAt = (key: string, createdAt: number, policy: Policy): number =>
-  createdAt + refreshAfterFor(key, policy.refreshAfter, policy.ttl, policy.refreshJitter)
+  createdAt +
+  refreshAfterFor(key, policy.refreshAfter, policy.ttlOf === undefined ? policy.ttl : Infinity, policy.refreshJitter)
 
-/** The relative `refreshAfter` to hand to a tier's `peekFresh`. @internal */
+/** `refreshAfter` of `key`, relative to the entry's creation. @internal */
 export const refreshAfterFor = (key: string, refreshAfter: number, ttl: number, refreshJitter: number): number => {
   if (!(refreshAfter < ttl)) return Infinity
   if (refreshJitter === 0) return refreshAfter
@@ -78,12 +88,13 @@ export const unitHash = (key: string): number => {
 }
 
 /**
- * The absolute times of a value written at `now`. `ttlFactor` in
- * `[1 - jitter, 1]` spreads expiries of entries written together.
+ * The absolute times of a value written at `now` with a fresh lifetime of
+ * `ttl`. `ttlFactor` in `[1 - jitter, 1]` spreads expiries of entries written
+ * together.
  * @internal
  */
-export const lifetime = (now: number, policy: Policy, ttlFactor: number) => {
-  const freshUntil = now + Math.max(1, Math.round(policy.ttl * ttlFactor))
+export const lifetime = (now: number, ttl: number, policy: Policy, ttlFactor: number) => {
+  const freshUntil = now + Math.max(1, Math.round(ttl * ttlFactor))
   return {
     createdAt: now,
     freshUntil,

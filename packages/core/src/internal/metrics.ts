@@ -72,10 +72,9 @@ export class Counters {
     this.values[name]++
   }
 
-  /** The L1 fast path's bookkeeping: named fields, no keyed access. */
-  l1Hit(): void {
+  /** A fresh hit, the hot path's bookkeeping: a named field, no keyed access. */
+  hit(): void {
     this.values.hits++
-    this.tiers[0].hits++
   }
 
   tier(index: number, outcome: "hits" | "misses" | "errors"): void {

@@ -1,15 +1,15 @@
-import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import type * as Schema from "effect/Schema"
-import type { CacheTier as Tier, Entry, ReadResult, TierError } from "../CacheTier.js"
-import { CacheTier, DecodeFailure, TypeId } from "../CacheTier.js"
+import type { CacheTier as Tier, Entry, ReadResult, Stack } from "../CacheTier.js"
+import { DecodeFailure, type TierError } from "./errors.js"
+import { make, membersOf, StackTypeId, tag, TypeId } from "./tier.js"
 
 /**
- * Per-member read outcome reporting, so the `Cache` can keep per-tier stats
- * while the stack owns the read-through logic.
+ * Per-member read outcomes, so the `Cache` keeps per-tier stats while the
+ * stack owns the read-through.
  * @internal
  */
 export interface ReadObserver {
@@ -32,81 +32,89 @@ const silentObserver: ReadObserver = {
  * warning level (the breaker logs its own transitions).
  * @internal
  */
-export const logTierError = (error: TierError) =>
+export const logTierError = (error: TierError, tier: string = error.tier) =>
   Effect.logWithLevel(
     error.reason === "CircuitOpen" ? LogLevel.Debug : LogLevel.Warning,
-    `layercake: tier ${error.tier} ${error.operation} failed, skipping it`
+    `layercake: tier ${tier} ${error.operation} failed, skipping it`
   ).pipe(
-    Effect.annotateLogs({ tier: error.tier, operation: error.operation, reason: error.reason }),
+    Effect.annotateLogs({ tier, operation: error.operation, reason: error.reason }),
     Effect.annotateLogs("cause", String(error.cause ?? ""))
   )
 
 /**
- * Reads top-down, skipping failing members, and promotes a hit into the
- * members above it. Promotion keeps the entry's absolute times; each member
- * caps them with its own `maxTtl`, so a copy never outlives the original.
+ * What a read-through gives: the entry or `undefined` when every member it
+ * visited answered synchronously, otherwise an effect for the rest.
  * @internal
  */
-export const readThrough = <A>(
-  members: ReadonlyArray<Tier>,
-  key: string,
-  schema: Schema.Schema<A, any>,
-  observer: ReadObserver = silentObserver
-): Effect.Effect<Entry<A> | undefined> =>
-  Effect.clockWith((clock) => readFrom(clock, members, 0, key, schema, observer))
+export type Read<A> = Entry<A> | undefined | Effect.Effect<Entry<A> | undefined>
 
 /**
- * `readThrough` with the clock the caller already holds. Members with
- * `unsafeGet` / `unsafeSet` (in-process tiers) are read and promoted into
- * without an Effect step: an L1 miss that hits L2 costs one Effect step for
- * the L2 read and nothing per local tier.
+ * The one read-through of layercake: reads the members top-down from `start`,
+ * skipping failing ones, and promotes a hit into the members above it with its
+ * absolute times (each member caps them with its own `maxTtl`, so a copy never
+ * outlives the original). Members with `sync` access are read and promoted
+ * into without an Effect step.
  * @internal
  */
-export const readFrom = <A>(
-  clock: Clock.Clock,
+export const read = <A>(
   members: ReadonlyArray<Tier>,
   start: number,
   key: string,
   schema: Schema.Schema<A, any>,
-  observer: ReadObserver
-): Effect.Effect<Entry<A> | undefined> => {
+  errorSchema: Schema.Schema<any, any> | undefined,
+  now: number,
+  observer: ReadObserver = silentObserver
+): Read<A> => {
   for (let index = start; index < members.length; index++) {
     const member = members[index]
-    if (member.unsafeGet === undefined) {
-      return Effect.matchEffect(member.get(key, schema), {
+    const sync = member.sync
+    if (sync === undefined) {
+      return Effect.matchEffect(member.get(key, schema, errorSchema), {
         onFailure: (error) => {
           observer.error(index, error)
-          return Effect.zipRight(logTierError(error), readFrom(clock, members, index + 1, key, schema, observer))
+          return Effect.zipRight(
+            logTierError(error, member.name),
+            readOn(members, index + 1, key, schema, errorSchema, now, observer)
+          )
         },
-        onSuccess: (result) =>
-          found(clock, members, index, key, result, observer) ??
-            readFrom(clock, members, index + 1, key, schema, observer)
+        onSuccess: (result) => {
+          const hit = found(members, index, key, result, now, observer)
+          return hit === undefined
+            ? readOn(members, index + 1, key, schema, errorSchema, now, observer)
+            : Effect.isEffect(hit)
+            ? hit
+            : Effect.succeed(hit)
+        }
       })
     }
-    const hit = found(
-      clock,
-      members,
-      index,
-      key,
-      member.unsafeGet(key, schema, clock.unsafeCurrentTimeMillis()),
-      observer
-    )
+    const hit = found(members, index, key, sync.get(key, schema, errorSchema, now), now, observer)
     if (hit !== undefined) return hit
   }
-  return succeedUndefined
+  return undefined
 }
 
-const succeedUndefined = Effect.succeed(undefined)
+const readOn = <A>(
+  members: ReadonlyArray<Tier>,
+  start: number,
+  key: string,
+  schema: Schema.Schema<A, any>,
+  errorSchema: Schema.Schema<any, any> | undefined,
+  now: number,
+  observer: ReadObserver
+): Effect.Effect<Entry<A> | undefined> => {
+  const rest = read(members, start, key, schema, errorSchema, now, observer)
+  return Effect.isEffect(rest) ? rest : Effect.succeed(rest)
+}
 
 /** The entry (promoted) when `result` is a hit; `undefined` to read on. */
 const found = <A>(
-  clock: Clock.Clock,
   members: ReadonlyArray<Tier>,
   index: number,
   key: string,
   result: ReadResult<A>,
+  now: number,
   observer: ReadObserver
-): Effect.Effect<Entry<A>> | undefined => {
+): Entry<A> | Effect.Effect<Entry<A>> | undefined => {
   if (result === undefined) {
     observer.miss(index)
     return undefined
@@ -116,30 +124,29 @@ const found = <A>(
     return undefined
   }
   observer.hit(index)
-  return index === 0 ? Effect.succeed(result) : promote(clock, members, index, key, result, observer)
+  return index === 0 ? result : promote(members, index, key, result, now, observer)
 }
 
 const promote = <A>(
-  clock: Clock.Clock,
   members: ReadonlyArray<Tier>,
   foundAt: number,
   key: string,
   entry: Entry<A>,
+  now: number,
   observer: ReadObserver
-): Effect.Effect<Entry<A>> => {
+): Entry<A> | Effect.Effect<Entry<A>> => {
   let then: Effect.Effect<void> | undefined = undefined
   for (let index = 0; index < foundAt; index++) {
     const member = members[index]
-    if (entry.negative && member.kind === "shared") continue
-    const step = member.unsafeSet !== undefined
-      ? member.unsafeSet(key, entry, clock.unsafeCurrentTimeMillis())
-      : Effect.catchAll(member.set(key, entry), (error) => {
-        observer.error(index, error)
-        return logTierError(error)
-      })
-    if (step !== undefined) then = then === undefined ? step : Effect.zipRight(then, step)
+    const written = member.sync !== undefined ? member.sync.set(key, entry, now) : member.set(key, entry)
+    if (written === undefined) continue
+    const step = Effect.catchAll(written, (error) => {
+      observer.error(index, error)
+      return logTierError(error, member.name)
+    })
+    then = then === undefined ? step : Effect.zipRight(then, step)
   }
-  return then === undefined ? Effect.succeed(entry) : Effect.as(then, entry)
+  return then === undefined ? entry : Effect.as(then, entry)
 }
 
 /**
@@ -156,37 +163,42 @@ export const forEachMember = (
     (member, index) =>
       Effect.catchAll(f(member), (error) => {
         onError(index, error)
-        return logTierError(error)
+        return logTierError(error, member.name)
       }),
     { discard: true }
   )
 
-const makeStack = (members: ReadonlyArray<Tier>): Tier => {
-  const getMany = <A>(keys: ReadonlyArray<string>, schema: Schema.Schema<A, any>) =>
-    Effect.forEach(keys, (key) => readThrough(members, key, schema))
-  const stacked: Tier = {
+/** Members with a clashing name get `name#2`, `name#3`, ... in stack order. */
+const distinctNames = (members: ReadonlyArray<Tier>): ReadonlyArray<Tier> => {
+  const taken = new Set<string>()
+  return members.map((member) => {
+    let name = member.name
+    for (let n = 2; taken.has(name); n++) name = `${member.name}#${n}`
+    taken.add(name)
+    return name === member.name ? member : make({ ...member, name })
+  })
+}
+
+const makeStack = (members: ReadonlyArray<Tier>): Stack => {
+  const get = <A>(key: string, schema: Schema.Schema<A, any>, errorSchema?: Schema.Schema<any, any>) =>
+    Effect.clockWith((clock) =>
+      readOn(members, 0, key, schema, errorSchema, clock.unsafeCurrentTimeMillis(), silentObserver)
+    )
+  return {
     [TypeId]: TypeId,
+    [StackTypeId]: StackTypeId,
     name: members.map((member) => member.name).join("+"),
     kind: members.some((member) => member.kind === "shared") ? "shared" : "local",
     maxTtl: undefined,
     members,
-    get: (key, schema) => readThrough(members, key, schema),
-    getMany,
+    get,
+    getMany: (keys, schema, errorSchema) => Effect.forEach(keys, (key) => get(key, schema, errorSchema)),
     set: (key, entry) => forEachMember(members, (member) => member.set(key, entry)),
     setMany: (entries) => forEachMember(members, (member) => member.setMany(entries)),
     delete: (keys) => forEachMember(members, (member) => member.delete(keys)),
     invalidateTags: (tags, at) => forEachMember(members, (member) => member.invalidateTags(tags, at)),
     clear: (prefix) => forEachMember(members, (member) => member.clear(prefix))
   }
-  return stacked
-}
-
-const checkNames = (members: ReadonlyArray<Tier>): Effect.Effect<void> => {
-  const names = members.map((member) => member.name)
-  const duplicate = names.find((name, index) => names.indexOf(name) !== index)
-  return duplicate === undefined
-    ? Effect.void
-    : Effect.dieMessage(`layercake: CacheTier.stack has two tiers named "${duplicate}"; give each tier a distinct name`)
 }
 
 /** @internal */
@@ -194,8 +206,7 @@ export const stack = (...layers: ReadonlyArray<Layer.Layer<Tier, any, any>>): La
   if (layers.length === 1) return layers[0]
   const collect = (index: number, acc: ReadonlyArray<Tier>): Layer.Layer<Tier, any, any> =>
     index === layers.length
-      ? Layer.effect(CacheTier, Effect.as(checkNames(acc), makeStack(acc)))
-      : Layer.flatMap(layers[index], (context) =>
-        collect(index + 1, [...acc, ...Context.get(context, CacheTier).members]))
+      ? Layer.sync(tag, () => makeStack(distinctNames(acc)))
+      : Layer.flatMap(layers[index], (context) => collect(index + 1, [...acc, ...membersOf(Context.get(context, tag))]))
   return collect(0, [])
 }

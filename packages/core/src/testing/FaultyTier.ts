@@ -73,7 +73,9 @@ export class Faults {
 export const makeFaults = (): Faults => new Faults()
 
 /**
- * Wraps a tier so that `faults` controls it. The wrapped tier keeps its name and kind.
+ * Wraps a tier so that `faults` controls it. The wrapped tier keeps its name
+ * and kind, and has no synchronous access: every operation goes through the
+ * faults.
  *
  * @since 0.1.0
  * @category constructors
@@ -83,8 +85,8 @@ export const wrap = (faults: Faults, tier: CacheTier.CacheTier): CacheTier.Cache
     name: tier.name,
     kind: tier.kind,
     maxTtl: tier.maxTtl,
-    get: (key, schema) => faults.guard(tier.name, "get", tier.get(key, schema)),
-    getMany: (keys, schema) => faults.guard(tier.name, "get", tier.getMany(keys, schema)),
+    get: (key, schema, errorSchema) => faults.guard(tier.name, "get", tier.get(key, schema, errorSchema)),
+    getMany: (keys, schema, errorSchema) => faults.guard(tier.name, "get", tier.getMany(keys, schema, errorSchema)),
     set: (key, entry) => faults.guard(tier.name, "set", tier.set(key, entry)),
     setMany: (entries) => faults.guard(tier.name, "set", tier.setMany(entries)),
     delete: (keys) => faults.guard(tier.name, "delete", tier.delete(keys)),

@@ -1,8 +1,8 @@
 /**
  * A plain, unbounded local tier whose entries a test can look at: what was
  * written, promoted (with which lifetime), or dropped. Keeps decoded values and
- * serves the `Cache`'s L1 fast path like `@layercake/memory` does; use
- * `MemoryTier` for anything but tests.
+ * offers the synchronous access of in-process tiers like `@layercake/memory`
+ * does; use `MemoryTier` for anything but tests.
  *
  * @since 0.1.0
  */
@@ -31,24 +31,33 @@ export const make = (
   options: { readonly name?: string | undefined; readonly maxTtl?: number | undefined } = {}
 ): LocalTier => {
   const entries = new Map<string, CacheTier.Entry<any>>()
-  const read = <A>(key: string, schema: Schema.Schema<A, any>, at: number): CacheTier.ReadResult<A> => {
+  const read = <A>(
+    key: string,
+    schema: Schema.Schema<A, any>,
+    errorSchema: Schema.Schema<any, any> | undefined,
+    at: number
+  ): CacheTier.ReadResult<A> => {
     const entry = entries.get(key)
     if (entry === undefined) return undefined
     if (at >= entry.staleUntil) {
       entries.delete(key)
       return undefined
     }
-    return CacheTier.readAs(key, entry, schema)
+    return CacheTier.readAs(key, entry, schema, errorSchema)
   }
-  const write = (key: string, entry: CacheTier.Entry<any>, at: number) => {
-    entries.set(key, CacheTier.capLifetime(entry, at, options.maxTtl))
+  const write = (key: string, entry: CacheTier.Entry<any>, at: number): undefined => {
+    const capped = CacheTier.capLifetime(entry, at, options.maxTtl)
+    if (capped.staleUntil <= at) entries.delete(key)
+    else entries.set(key, capped)
+    return undefined
   }
   const tier = CacheTier.make({
     name: options.name ?? "local",
     kind: "local",
     maxTtl: options.maxTtl,
-    get: (key, schema) => Effect.map(Clock.currentTimeMillis, (at) => read(key, schema, at)),
-    getMany: (keys, schema) => Effect.map(Clock.currentTimeMillis, (at) => keys.map((key) => read(key, schema, at))),
+    get: (key, schema, errorSchema) => Effect.map(Clock.currentTimeMillis, (at) => read(key, schema, errorSchema, at)),
+    getMany: (keys, schema, errorSchema) =>
+      Effect.map(Clock.currentTimeMillis, (at) => keys.map((key) => read(key, schema, errorSchema, at))),
     set: (key, entry) => Effect.map(Clock.currentTimeMillis, (at) => write(key, entry, at)),
     setMany: (list) =>
       Effect.map(Clock.currentTimeMillis, (at) => list.forEach(([key, entry]) => write(key, entry, at))),
@@ -61,14 +70,7 @@ export const make = (
       Effect.sync(() => {
         for (const key of entries.keys()) if (key.startsWith(prefix)) entries.delete(key)
       }),
-    peekFresh: (key, schema, at, refreshAfter) => {
-      const entry = entries.get(key)
-      if (
-        entry === undefined || entry.schema !== schema || entry.negative || at >= entry.freshUntil ||
-        at >= entry.createdAt + refreshAfter
-      ) return CacheTier.NotFound
-      return entry.value
-    }
+    sync: { get: read, set: write }
   })
   return { tier, entries, layer: Layer.succeed(CacheTier.CacheTier, tier) }
 }

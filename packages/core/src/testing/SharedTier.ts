@@ -4,6 +4,10 @@
  * (`Layer.build`, or one `const` layer provided at the root) and hand the same
  * instance to several `Cache` layers to simulate a fleet.
  *
+ * Like Redis with the json codec it keeps cached failures (encoded with their
+ * error schema) and refuses values that JSON would not give back
+ * (`Validate.jsonProblem`): `set` fails with an `Encode` tier error.
+ *
  * Tag invalidation works as on Redis: each tag keeps the time it was last
  * invalidated, and an entry created at or before that time reads as a miss.
  *
@@ -17,6 +21,7 @@ import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as CacheTier from "../CacheTier.js"
+import * as Validate from "../Validate.js"
 
 /**
  * @since 0.1.0
@@ -39,12 +44,14 @@ export interface Store {
 }
 
 interface Envelope {
-  readonly v: 1
+  readonly v: 2
   readonly k: string
   readonly c: number
   readonly f: number
   readonly s: number
   readonly t: ReadonlyArray<string>
+  /** A cached failure, encoded with its error schema. */
+  readonly n: boolean
   readonly d: unknown
 }
 
@@ -59,7 +66,12 @@ export const make = (
   const name = options.name ?? "shared"
   const maxTtl = options.maxTtl === undefined ? undefined : Duration.toMillis(options.maxTtl)
 
-  const read = <A>(key: string, schema: Schema.Schema<A, any>, at: number): CacheTier.ReadResult<A> => {
+  const read = <A>(
+    key: string,
+    schema: Schema.Schema<A, any>,
+    errorSchema: Schema.Schema<any, any> | undefined,
+    at: number
+  ): CacheTier.ReadResult<A> => {
     const stored = store.entries.get(key)
     if (stored === undefined) return undefined
     if (at >= stored.staleUntil) {
@@ -72,50 +84,74 @@ export const make = (
     } catch {
       return new CacheTier.DecodeFailure({ key, reason: "not JSON" })
     }
-    if (envelope?.v !== 1 || envelope.k !== key) return new CacheTier.DecodeFailure({ key, reason: "foreign envelope" })
+    if (envelope?.v !== 2 || envelope.k !== key) return new CacheTier.DecodeFailure({ key, reason: "foreign envelope" })
     if (envelope.t.some((tag) => envelope.c <= (store.tagInvalidatedAt.get(tag) ?? -Infinity))) return undefined
-    const decoded = Schema.decodeUnknownEither(schema)(envelope.d)
+    if (envelope.n && errorSchema === undefined) return undefined
+    const readWith: Schema.Schema<any, any> = envelope.n ? errorSchema! : schema
+    let decoded: Either.Either<A, ParseResult.ParseError>
+    try {
+      decoded = Schema.decodeUnknownEither(readWith)(envelope.d)
+    } catch (error) {
+      return new CacheTier.DecodeFailure({ key, reason: `the schema threw: ${String(error)}` })
+    }
     if (Either.isLeft(decoded)) {
       return new CacheTier.DecodeFailure({ key, reason: ParseResult.TreeFormatter.formatErrorSync(decoded.left) })
     }
     return {
       value: decoded.right,
-      schema,
+      schema: readWith,
       createdAt: envelope.c,
       freshUntil: envelope.f,
       staleUntil: envelope.s,
       tags: envelope.t,
-      negative: false
+      negative: envelope.n
     }
   }
 
-  const write = (key: string, entry: CacheTier.Entry<any>, at: number): Effect.Effect<void, CacheTier.TierError> => {
-    if (entry.negative) return Effect.void
-    const capped = CacheTier.capLifetime(entry, at, maxTtl)
-    if (capped.staleUntil <= at) return Effect.sync(() => store.entries.delete(key))
-    return Schema.encode(entry.schema)(entry.value).pipe(
-      Effect.mapError((cause) => new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause })),
-      Effect.map((encoded) => {
-        const envelope: Envelope = {
-          v: 1,
-          k: key,
-          c: capped.createdAt,
-          f: capped.freshUntil,
-          s: capped.staleUntil,
-          t: capped.tags,
-          d: encoded
-        }
-        store.entries.set(key, { bytes: JSON.stringify(envelope), staleUntil: capped.staleUntil })
-      })
-    )
-  }
+  const encodeError = (cause: unknown) =>
+    new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause })
+
+  const write = (key: string, entry: CacheTier.Entry<any>, at: number): Effect.Effect<void, CacheTier.TierError> =>
+    Effect.suspend(() => {
+      const capped = CacheTier.capLifetime(entry, at, maxTtl)
+      if (capped.staleUntil <= at) return Effect.sync(() => store.entries.delete(key))
+      let encoded: Either.Either<unknown, ParseResult.ParseError>
+      try {
+        encoded = Schema.encodeEither(entry.schema)(entry.value)
+      } catch (error) {
+        store.entries.delete(key)
+        return Effect.fail(encodeError(`the schema threw: ${String(error)}`))
+      }
+      if (Either.isLeft(encoded)) {
+        store.entries.delete(key)
+        return Effect.fail(encodeError(encoded.left))
+      }
+      const problem = Validate.jsonProblem(encoded.right)
+      if (problem !== undefined) {
+        store.entries.delete(key)
+        return Effect.fail(encodeError(`the value does not survive JSON: ${problem}`))
+      }
+      const envelope: Envelope = {
+        v: 2,
+        k: key,
+        c: capped.createdAt,
+        f: capped.freshUntil,
+        s: capped.staleUntil,
+        t: capped.tags,
+        n: capped.negative,
+        d: encoded.right
+      }
+      store.entries.set(key, { bytes: JSON.stringify(envelope), staleUntil: capped.staleUntil })
+      return Effect.void
+    })
 
   return CacheTier.make({
     name,
     kind: "shared",
     maxTtl,
-    get: (key, schema) => Effect.map(Clock.currentTimeMillis, (at) => read(key, schema, at)),
-    getMany: (keys, schema) => Effect.map(Clock.currentTimeMillis, (at) => keys.map((key) => read(key, schema, at))),
+    get: (key, schema, errorSchema) => Effect.map(Clock.currentTimeMillis, (at) => read(key, schema, errorSchema, at)),
+    getMany: (keys, schema, errorSchema) =>
+      Effect.map(Clock.currentTimeMillis, (at) => keys.map((key) => read(key, schema, errorSchema, at))),
     set: (key, entry) => Effect.flatMap(Clock.currentTimeMillis, (at) => write(key, entry, at)),
     setMany: (entries) =>
       Effect.flatMap(

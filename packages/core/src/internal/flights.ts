@@ -1,0 +1,310 @@
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberSet from "effect/FiberSet"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type { Entry } from "../CacheTier.js"
+import { ComputeTimeoutError, DecodeFailure } from "./errors.js"
+import { Flight } from "./inflight.js"
+import * as Lifecycle from "./lifecycle.js"
+import type { CacheState } from "./state.js"
+import { convert } from "./tier.js"
+import { negativeEntry, newEntry, write } from "./writes.js"
+
+type Compute = Effect.Effect<any, any, any>
+
+/** What a caller asks for: the key, its schemas and its compute. */
+/** @internal */
+export interface Call<A> {
+  readonly fullKey: string
+  readonly schema: Schema.Schema<A, any>
+  readonly errorSchema: Schema.Schema<any, any> | undefined
+  readonly compute: Compute
+  readonly policy: Lifecycle.Policy
+}
+
+const Nothing: unique symbol = Symbol("layercake/Nothing")
+
+/** @internal */
+export const call = <A>(
+  fullKey: string,
+  schema: Schema.Schema<A, any>,
+  compute: Compute,
+  policy: Lifecycle.Policy
+): Call<A> => ({ fullKey, schema, errorSchema: policy.errorSchema, compute, policy })
+
+/** The key's flight, joined or started in a fiber of the layer's scope. */
+const startFlight = (
+  state: CacheState,
+  request: Call<any>,
+  now: number,
+  kind: "compute" | "refresh",
+  mayCacheFailure: boolean
+): Effect.Effect<{ readonly flight: Flight; readonly started: boolean }, never, any> => {
+  if (state.closed) {
+    return Effect.dieMessage(`layercake: Cache "${state.namespace}" used after its layer's scope closed`)
+  }
+  const { fullKey, policy } = request
+  return Effect.flatMap(Deferred.make<any, any>(), (deferred) =>
+    Effect.tap(
+      state.inflight.join(fullKey, () =>
+        new Flight(
+          fullKey,
+          request.schema,
+          request.errorSchema,
+          deferred,
+          now,
+          policy.tags,
+          policy.tagsOf !== undefined,
+          kind === "refresh",
+          mayCacheFailure
+        )),
+      ({ flight, started }) =>
+        started
+          ? Effect.map(FiberSet.run(state.fibers, runFlight(state, flight, request, kind)), (fiber) => {
+            flight.fiber = fiber
+          })
+          : Effect.void
+    ))
+}
+
+/** The body of a flight's fiber: only the compute itself is interruptible. */
+const runFlight = (
+  state: CacheState,
+  flight: Flight,
+  request: Call<any>,
+  kind: "compute" | "refresh"
+): Effect.Effect<void, never, any> =>
+  Effect.uninterruptible(
+    Effect.gen(function*() {
+      const cached = kind === "compute" ? yield* readTopAgain(state, flight, request.policy) : Nothing
+      if (cached !== Nothing) {
+        yield* state.inflight.release(flight)
+        return yield* Deferred.succeed(flight.deferred, cached)
+      }
+      state.counters.incr(kind === "refresh" ? "refreshes" : "computes")
+      const exit = yield* Effect.exit(Effect.interruptible(request.compute))
+      yield* settle(state, flight, exit, request.policy, kind).pipe(
+        Effect.catchAllCause((cause) => {
+          state.counters.incr("backgroundDefects")
+          return Effect.logError("layercake: storing a computed value failed", cause)
+        })
+      )
+      yield* state.inflight.release(flight)
+      yield* Deferred.done(flight.deferred, exit)
+    })
+  )
+
+/**
+ * A caller can miss in the tiers just before the previous flight of its key
+ * stores its value and ends; reading the top tier once more here keeps that
+ * caller from computing again.
+ */
+const readTopAgain = (state: CacheState, flight: Flight, policy: Lifecycle.Policy): Effect.Effect<unknown> => {
+  const sync = state.members[0].sync
+  if (sync === undefined) return Effect.succeed(Nothing)
+  return Effect.clockWith((clock) => {
+    const now = clock.unsafeCurrentTimeMillis()
+    const found = sync.get(flight.key, flight.schema, undefined, now)
+    if (found === undefined || found instanceof DecodeFailure || found.negative) return Effect.succeed(Nothing)
+    const fresh = now < found.freshUntil && now < Lifecycle.refreshAt(flight.key, found.createdAt, policy)
+    return Effect.succeed(fresh ? found.value : Nothing)
+  })
+}
+
+const settle = (
+  state: CacheState,
+  flight: Flight,
+  exit: Exit.Exit<any, any>,
+  policy: Lifecycle.Policy,
+  kind: "compute" | "refresh"
+): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (Exit.isSuccess(exit)) {
+      if (kind === "refresh") state.counters.incr("refreshSuccesses")
+      state.retryAfter.delete(flight.key)
+      if (flight.discarded) return Effect.void
+      return Effect.flatMap(
+        newEntry(state, exit.value, flight.schema, policy),
+        (entry) => entry === undefined || flight.discarded ? Effect.void : write(state, flight.key, entry)
+      )
+    }
+    if (Cause.isInterruptedOnly(exit.cause)) return Effect.void
+    return Effect.clockWith((clock) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      state.counters.incr(kind === "refresh" ? "refreshFailures" : "computeFailures")
+      if (policy.staleIfError > 0 || policy.staleWhileRevalidate > 0 || policy.refreshAfter < policy.ttl) {
+        throttle(state, flight.key, now + policy.staleIfErrorRetry)
+      }
+      const log = kind === "refresh"
+        ? Effect.logWarning(`layercake: refresh of "${flight.key}" failed; keeping the cached value`, exit.cause)
+        : Effect.void
+      const failure = Cause.failureOption(exit.cause)
+      const errorSchema = flight.errorSchema
+      if (
+        flight.discarded || policy.errorTtl === 0 || !flight.mayCacheFailure || errorSchema === undefined ||
+        Option.isNone(failure) || !isGuarded(errorSchema, failure.value)
+      ) return log
+      return Effect.zipRight(
+        log,
+        Effect.flatMap(negativeEntry(state, failure.value, errorSchema, policy), (entry) =>
+          write(state, flight.key, entry))
+      )
+    })
+  })
+
+/** `Schema.is`, with Schema code that throws answering `false`. */
+const isGuarded = (schema: Schema.Schema<any, any>, value: unknown): boolean => {
+  try {
+    return Schema.is(schema)(value)
+  } catch {
+    return false
+  }
+}
+
+const throttle = (state: CacheState, fullKey: string, until: number) => {
+  if (state.retryAfter.size >= 10_000) state.retryAfter.delete(state.retryAfter.keys().next().value!)
+  state.retryAfter.delete(fullKey)
+  state.retryAfter.set(fullKey, until)
+}
+
+/** Starts one background refresh of the key, unless a failing source is being given a rest. @internal */
+export const refreshInBackground = (
+  state: CacheState,
+  request: Call<any>,
+  now: number
+): Effect.Effect<void, never, any> => {
+  if (now < (state.retryAfter.get(request.fullKey) ?? 0)) return Effect.void
+  return Effect.asVoid(startFlight(state, request, now, "refresh", false))
+}
+
+/**
+ * Joins (or starts) the key's flight and waits for it, bounded by the hard
+ * timeout and, when a stale value may stand in, the soft timeout.
+ * @internal
+ */
+export const computeAndWait = <A>(
+  state: CacheState,
+  request: Call<A>,
+  now: number,
+  stale: Entry<A> | undefined
+): Effect.Effect<A, unknown, any> => {
+  const { policy } = request
+  return Effect.flatMap(
+    startFlight(state, request, now, "compute", stale === undefined),
+    ({ flight, started }) => {
+      if (!started) state.counters.incr("coalesced")
+      flight.waiters++
+      const hardLeft = flight.startedAt + policy.hardTimeout - now
+      const softLeft = stale === undefined ? Infinity : flight.startedAt + policy.softTimeout - now
+      const limit = Math.max(0, Math.min(hardLeft, softLeft))
+      const wait = Effect.exit(Deferred.await(flight.deferred))
+      const waited = limit === Infinity ? Effect.map(wait, Option.some) : Effect.timeoutOption(wait, limit)
+      return waited.pipe(
+        Effect.onInterrupt(() => leave(state, flight)),
+        Effect.flatMap((result): Effect.Effect<A, unknown, any> => {
+          if (Option.isNone(result)) return timedOut(state, flight, stale, softLeft <= hardLeft, policy)
+          flight.waiters--
+          const exit = result.value
+          if (Exit.isSuccess(exit)) return adopt(state, flight, exit.value, request)
+          if (stale !== undefined && !Cause.isInterruptedOnly(exit.cause)) {
+            return serveStale(state, flight.key, stale, exit.cause)
+          }
+          const failure = Cause.failureOption(exit.cause)
+          if (Option.isSome(failure) && !sharesFailure(flight, request, failure.value)) return request.compute
+          return exit as Exit.Exit<never, unknown>
+        })
+      )
+    }
+  )
+}
+
+/**
+ * The flight's value as a value of the caller's schema; when it does not
+ * convert (two shapes under one key), the caller computes on its own.
+ */
+const adopt = <A>(
+  state: CacheState,
+  flight: Flight,
+  value: unknown,
+  request: Call<A>
+): Effect.Effect<A, unknown, any> => {
+  if (flight.schema === request.schema) return Effect.succeed(value as A)
+  const converted = convert(state.userKey(flight.key), value, flight.schema, request.schema)
+  if (!(converted instanceof DecodeFailure)) return Effect.succeed(converted.value)
+  state.counters.incr("decodeFailures")
+  return request.compute
+}
+
+/**
+ * Whether a caller may receive the flight's typed failure as its own: when
+ * it asked for the same shape (and so, by the contract of `getOrCompute`,
+ * runs the same compute), or when the failure decodes with its `errorSchema`.
+ */
+const sharesFailure = (flight: Flight, request: Call<any>, error: unknown): boolean => {
+  if (sameShape(flight.schema, request.schema)) return true
+  const errorSchema = request.errorSchema
+  return errorSchema !== undefined && (flight.errorSchema === errorSchema || isGuarded(errorSchema, error))
+}
+
+const fingerprints = new WeakMap<Schema.Schema<any, any>, string>()
+
+/** Two schema objects of one shape: the same object, or ASTs that print alike (inline schemas). */
+const sameShape = (a: Schema.Schema<any, any>, b: Schema.Schema<any, any>): boolean =>
+  a === b || a.ast === b.ast || fingerprint(a) === fingerprint(b)
+
+const fingerprint = (schema: Schema.Schema<any, any>): string => {
+  let print = fingerprints.get(schema)
+  if (print === undefined) {
+    try {
+      print = String(schema.ast)
+    } catch {
+      print = `unprintable:${Math.random()}`
+    }
+    fingerprints.set(schema, print)
+  }
+  return print
+}
+
+const timedOut = <A>(
+  state: CacheState,
+  flight: Flight,
+  stale: Entry<A> | undefined,
+  soft: boolean,
+  policy: Lifecycle.Policy
+) => {
+  if (soft && stale !== undefined) {
+    state.counters.incr("softTimeouts")
+    state.counters.incr("staleHits")
+    flight.detached = true
+    return Effect.as(leave(state, flight), stale.value)
+  }
+  state.counters.incr("hardTimeouts")
+  const error = new ComputeTimeoutError({ key: state.userKey(flight.key), timeoutMillis: policy.hardTimeout })
+  const fail = stale === undefined ? Effect.fail(error) : serveStale(state, flight.key, stale, Cause.fail(error))
+  return Effect.zipRight(leave(state, flight), fail)
+}
+
+/** @internal */
+export const serveStale = <A>(state: CacheState, fullKey: string, stale: Entry<A>, cause: Cause.Cause<unknown>) => {
+  state.counters.incr("staleHits")
+  state.counters.incr("staleIfErrorServed")
+  return Effect.as(
+    Effect.logWarning(`layercake: compute of "${fullKey}" failed; serving the stale value`, cause),
+    stale.value
+  )
+}
+
+/** A waiter stops waiting; the last one out interrupts a flight nobody else needs. */
+const leave = (state: CacheState, flight: Flight): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    flight.waiters--
+    if (flight.waiters > 0 || flight.detached || flight.fiber === undefined) return Effect.void
+    const fiber = flight.fiber
+    return Effect.zipRight(
+      state.inflight.release(flight),
+      Effect.asVoid(Effect.forkDaemon(fiber.interruptAsFork(fiber.id())))
+    )
+  })

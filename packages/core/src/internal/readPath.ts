@@ -1,0 +1,154 @@
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import type * as Schema from "effect/Schema"
+import type { EntryOptions } from "../Cache.js"
+import type { Entry } from "../CacheTier.js"
+import type { ComputeTimeoutError } from "./errors.js"
+import * as Flights from "./flights.js"
+import * as Lifecycle from "./lifecycle.js"
+import { toMillis } from "./policy.js"
+import * as Stack from "./stack.js"
+import type { CacheState } from "./state.js"
+import { traced } from "./tracing.js"
+import * as Validate from "./validate.js"
+
+/** The fiber's `Clock`: what `Effect.clockWith` gives, read with the tracer in one step. */
+const clockOf = (fiber: Fiber.RuntimeFiber<any, any>): Clock.Clock =>
+  Context.unsafeGet(fiber.currentDefaultServices, Clock.Clock)
+
+/**
+ * `refreshAfter` of the key for the L1 hit, without resolving the whole
+ * policy. Invalid options give a value that makes the hit check fail, and the
+ * slow path reports them.
+ */
+const hotRefreshAfter = (state: CacheState, fullKey: string, options: EntryOptions | undefined): number => {
+  const defaults = state.defaults
+  if (options === undefined) {
+    return Lifecycle.refreshAfterFor(fullKey, defaults.refreshAfter, defaults.ttl, defaults.refreshJitter)
+  }
+  const ttl = options.ttl === undefined
+    ? defaults.ttl
+    : typeof options.ttl === "function"
+    ? Infinity
+    : toMillis(options.ttl)
+  return Lifecycle.refreshAfterFor(
+    fullKey,
+    options.refreshAfter === undefined ? defaults.refreshAfter : toMillis(options.refreshAfter),
+    ttl,
+    options.refreshJitter ?? defaults.refreshJitter
+  )
+}
+
+/** A hit that needs no decision beyond "fresh": served without a span or an Effect step. */
+const isPlainHit = <A>(read: Stack.Read<A>, now: number, refreshAfter: number): read is Entry<A> =>
+  read !== undefined && !Effect.isEffect(read) && !read.negative && now < read.freshUntil &&
+  now < read.createdAt + refreshAfter
+
+/**
+ * `getOrCompute`, top to bottom: read through the tiers; a fresh hit is the
+ * answer; otherwise decide by the entry's state (refresh in the background,
+ * serve stale, or compute and wait).
+ * @internal
+ */
+export const getOrCompute = <A, E, R>(
+  state: CacheState,
+  key: string,
+  schema: Schema.Schema<A, any>,
+  compute: Effect.Effect<A, E, R>,
+  options: EntryOptions | undefined
+): Effect.Effect<A, E | ComputeTimeoutError, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const clock = clockOf(fiber)
+    const now = clock.unsafeCurrentTimeMillis()
+    const fullKey = state.prefix + key
+    const read = Stack.read(state.members, 0, fullKey, schema, options?.errorSchema, now, state.observer)
+    if (isPlainHit(read, now, hotRefreshAfter(state, fullKey, options))) {
+      state.counters.hit()
+      return Effect.succeed(read.value)
+    }
+    const decided = Effect.suspend(() => {
+      Validate.checkKey("key", key)
+      const request = Flights.call(fullKey, schema, compute, state.policy(options))
+      return Effect.isEffect(read)
+        ? Effect.flatMap(read, (found) => decide(state, clock, request, found))
+        : decide(state, clock, request, read)
+    })
+    return traced(fiber.currentTracer, decided, "layercake.getOrCompute", {
+      "cache.namespace": state.namespace,
+      "cache.key": fullKey
+    }) as Effect.Effect<A, E | ComputeTimeoutError, R>
+  })
+
+const decide = <A>(
+  state: CacheState,
+  clock: Clock.Clock,
+  request: Flights.Call<A>,
+  found: Entry<A> | undefined
+): Effect.Effect<A, unknown, any> => {
+  const now = clock.unsafeCurrentTimeMillis()
+  const { fullKey, policy } = request
+  const refreshAt = found === undefined ? Infinity : Lifecycle.refreshAt(fullKey, found.createdAt, policy)
+  switch (Lifecycle.classify(found, now, policy, refreshAt)) {
+    case "Fresh":
+      state.counters.incr("hits")
+      return Effect.succeed(found!.value)
+    case "NegativeFresh":
+      state.counters.incr("negativeHits")
+      return Effect.fail(found!.value as unknown)
+    case "RefreshDue":
+      state.counters.incr("hits")
+      return Effect.as(Flights.refreshInBackground(state, request, now), found!.value)
+    case "StaleWhileRevalidate":
+      state.counters.incr("staleHits")
+      return Effect.as(Flights.refreshInBackground(state, request, now), found!.value)
+    case "StaleIfError":
+      if (now < (state.retryAfter.get(fullKey) ?? 0)) {
+        state.counters.incr("staleHits")
+        state.counters.incr("staleIfErrorServed")
+        return Effect.succeed(found!.value)
+      }
+      return Flights.computeAndWait(state, request, now, found)
+    case "Missing":
+      state.counters.incr("misses")
+      return Flights.computeAndWait(state, request, now, undefined)
+  }
+}
+
+/** `get`: the value while fresh, or stale within `staleWhileRevalidate`; starts nothing. @internal */
+export const get = <A>(
+  state: CacheState,
+  key: string,
+  schema: Schema.Schema<A, any>
+): Effect.Effect<Option.Option<A>> =>
+  Effect.withFiberRuntime((fiber) => {
+    const clock = clockOf(fiber)
+    const now = clock.unsafeCurrentTimeMillis()
+    const fullKey = state.prefix + key
+    const read = Stack.read(state.members, 0, fullKey, schema, undefined, now, state.observer)
+    if (isPlainHit(read, now, Infinity)) {
+      state.counters.hit()
+      return Effect.succeed(Option.some(read.value))
+    }
+    const classify = (found: Entry<A> | undefined): Option.Option<A> => {
+      switch (Lifecycle.classify(found, clock.unsafeCurrentTimeMillis(), state.defaults, Infinity)) {
+        case "Fresh":
+        case "RefreshDue":
+          state.counters.incr("hits")
+          return Option.some(found!.value)
+        case "StaleWhileRevalidate":
+          state.counters.incr("staleHits")
+          return Option.some(found!.value)
+        default:
+          state.counters.incr("misses")
+          return Option.none()
+      }
+    }
+    const decided = Effect.isEffect(read) ? Effect.map(read, classify) : Effect.sync(() => classify(read))
+    return traced(fiber.currentTracer, decided, "layercake.get", {
+      "cache.namespace": state.namespace,
+      "cache.key": fullKey
+    })
+  })

@@ -1,0 +1,83 @@
+import type * as FiberSet from "effect/FiberSet"
+import type * as Option from "effect/Option"
+import type * as Random from "effect/Random"
+import type { EntryOptions } from "../Cache.js"
+import type { CacheTier as Tier } from "../CacheTier.js"
+import type { InvalidationBus } from "../InvalidationBus.js"
+import { Inflight } from "./inflight.js"
+import type * as Lifecycle from "./lifecycle.js"
+import { Counters } from "./metrics.js"
+import * as Policy from "./policy.js"
+import type { ReadObserver } from "./stack.js"
+
+/**
+ * What the parts of one `Cache` (read path, flights, writes, invalidation)
+ * share: its tiers, counters, in-flight computes and bookkeeping.
+ * @internal
+ */
+export class CacheState {
+  readonly instanceId = crypto.randomUUID()
+  readonly prefix: string
+  readonly counters: Counters
+  readonly inflight = new Inflight()
+  readonly local: ReadonlyArray<Tier>
+  readonly observer: ReadObserver
+  /** key -> time before which a failing source is not retried while stale is served. */
+  readonly retryAfter = new Map<string, number>()
+  /**
+   * Shared tiers treat an entry created at or before its tag's invalidation
+   * time as invalidated, at millisecond resolution. To keep this instance's own
+   * writes and tag invalidations in order within one millisecond, a tagged
+   * write is stamped after the last tag invalidation, and a tag invalidation
+   * at or after the last tagged write (see `writes.ts`, `invalidation.ts`).
+   */
+  lastTagInvalidation = -Infinity
+  lastTaggedWrite = -Infinity
+  /** Set when the layer's scope closes: no fiber may be started any more. */
+  closed = false
+
+  constructor(
+    readonly namespace: string,
+    readonly defaults: Lifecycle.Policy,
+    /** The tiers, hottest first. */
+    readonly members: ReadonlyArray<Tier>,
+    readonly fibers: FiberSet.FiberSet<void, never>,
+    readonly bus: Option.Option<InvalidationBus>,
+    readonly random: Random.Random
+  ) {
+    this.prefix = `${namespace}:`
+    this.counters = new Counters(namespace, members.map((member) => member.name))
+    this.local = members.filter((member) => member.kind === "local")
+    const counters = this.counters
+    this.observer = {
+      hit: (index) => counters.tier(index, "hits"),
+      miss: (index) => counters.tier(index, "misses"),
+      decodeFailure: (index) => {
+        counters.tier(index, "misses")
+        counters.incr("decodeFailures")
+      },
+      error: (index) => this.tierError(index)
+    }
+  }
+
+  readonly tierError = (index: number): void => {
+    this.counters.tier(index, "errors")
+    this.counters.incr("tierErrors")
+  }
+
+  /** Maps an index into `members` (a subset of the stack) back to the stack's index for stats. */
+  tierErrorOf(members: ReadonlyArray<Tier>): (index: number) => void {
+    return members === this.members
+      ? this.tierError
+      : (index) => this.tierError(this.members.indexOf(members[index]))
+  }
+
+  /** Throws `InvalidOptionError` (a defect where it is called). */
+  policy(options: EntryOptions | undefined): Lifecycle.Policy {
+    return options === undefined ? this.defaults : Policy.resolve(options, this.defaults, this.prefix)
+  }
+
+  userKey(fullKey: string): string {
+    return fullKey.slice(this.prefix.length)
+  }
+}

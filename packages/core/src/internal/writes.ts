@@ -1,0 +1,152 @@
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type { EntryOptions } from "../Cache.js"
+import type { Entry } from "../CacheTier.js"
+import type { TierError } from "./errors.js"
+import { publish } from "./invalidation.js"
+import * as Lifecycle from "./lifecycle.js"
+import * as Policy from "./policy.js"
+import { forEachMember } from "./stack.js"
+import type { CacheState } from "./state.js"
+import { thrown } from "./tier.js"
+import * as Validate from "./validate.js"
+
+/** @internal */
+export const stampWrite = (state: CacheState, now: number): number => {
+  const createdAt = now > state.lastTagInvalidation ? now : state.lastTagInvalidation + 1
+  state.lastTaggedWrite = Math.max(state.lastTaggedWrite, createdAt)
+  return createdAt
+}
+
+/**
+ * The entry of a value written now under `policy`, or `undefined` when
+ * nothing is to be stored: a `ttl` function that gives `0`, or one (or a
+ * `tags` function) that throws or gives something unusable, which is logged.
+ * @internal
+ */
+export const newEntry = <A>(
+  state: CacheState,
+  value: A,
+  schema: Schema.Schema<A, any>,
+  policy: Lifecycle.Policy
+): Effect.Effect<Entry<A> | undefined> => {
+  let ttl: number
+  let tags: ReadonlyArray<string>
+  try {
+    ttl = Policy.ttlFor(policy, value)
+    tags = Policy.tagsFor(policy, value, state.prefix)
+  } catch (error) {
+    return Effect.as(
+      Effect.logError(
+        `layercake: the ttl or tags function of a "${state.namespace}" entry failed; not storing it`,
+        error
+      ),
+      undefined
+    )
+  }
+  if (ttl === 0) return Effect.succeed(undefined)
+  return build(state, value, schema, ttl, tags, false, policy)
+}
+
+/** The entry of a cached failure (negative caching). @internal */
+export const negativeEntry = (
+  state: CacheState,
+  error: unknown,
+  errorSchema: Schema.Schema<any, any>,
+  policy: Lifecycle.Policy
+): Effect.Effect<Entry<unknown>> =>
+  Effect.map(build(state, error, errorSchema, policy.errorTtl, policy.tags, true, policy), (entry) => ({
+    ...entry,
+    staleUntil: entry.freshUntil
+  }))
+
+const build = <A>(
+  state: CacheState,
+  value: A,
+  schema: Schema.Schema<A, any>,
+  ttl: number,
+  tags: ReadonlyArray<string>,
+  negative: boolean,
+  policy: Lifecycle.Policy
+): Effect.Effect<Entry<A>> =>
+  Effect.clockWith((clock) => {
+    const make = (factor: number): Entry<A> => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const lifetime = Lifecycle.lifetime(now, ttl, policy, factor)
+      const createdAt = tags.length === 0 ? now : stampWrite(state, now)
+      return { value, schema, ...lifetime, createdAt, tags, negative }
+    }
+    if (policy.jitter === 0 || negative) return Effect.sync(() => make(1))
+    return Effect.map(state.random.next, (random) => make(1 - policy.jitter * random))
+  })
+
+/** Writes to every tier (a failure: every tier that keeps failures), logging what fails. @internal */
+export const write = (state: CacheState, fullKey: string, entry: Entry<any>): Effect.Effect<void> =>
+  forEachMember(state.members, (member) => member.set(fullKey, entry), state.tierError)
+
+/**
+ * The schema's encoding of `value`; Schema code that throws is a `ParseError`
+ * too, so that `set` fails with a typed error instead of a defect.
+ * @internal
+ */
+export const encodeGuarded = <A>(
+  schema: Schema.Schema<A, any>,
+  value: A
+): Either.Either<unknown, ParseResult.ParseError> => {
+  try {
+    return Schema.encodeEither(schema)(value)
+  } catch (error) {
+    return Either.left(parseError(schema, value, `the schema threw while encoding: ${thrown(error)}`))
+  }
+}
+
+const parseError = (schema: Schema.Schema<any, any>, value: unknown, message: string) =>
+  new ParseResult.ParseError({ issue: new ParseResult.Type(schema.ast, value, message) })
+
+/**
+ * `Cache.set`: encodes (a failure is the caller's `ParseError`), discards
+ * computes in flight for the key, writes every tier and tells the bus. A tier
+ * that cannot represent the value (its codec) fails the `set` too, with a
+ * `ParseError` carrying the tier's reason; the key is then deleted from every
+ * tier, so that no tier keeps an older value.
+ * @internal
+ */
+export const set = <A>(
+  state: CacheState,
+  key: string,
+  schema: Schema.Schema<A, any>,
+  value: A,
+  options: EntryOptions | undefined
+): Effect.Effect<void, ParseResult.ParseError> =>
+  Effect.suspend(() => {
+    Validate.checkKey("key", key)
+    const policy = state.policy(options)
+    const encoded = encodeGuarded(schema, value)
+    if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+    const fullKey = state.prefix + key
+    return Effect.flatMap(newEntry(state, value, schema, policy), (entry) => {
+      const encodeErrors: Array<TierError> = []
+      const stored = entry === undefined
+        ? forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError)
+        : forEachMember(state.members, (member) => member.set(fullKey, entry), (index, error) => {
+          state.tierError(index)
+          if (error.reason === "Encode") encodeErrors.push(error)
+        })
+      return state.inflight.discardKeys([fullKey]).pipe(
+        Effect.zipRight(stored),
+        Effect.zipRight(Effect.suspend(() => {
+          if (encodeErrors.length === 0) return Effect.void
+          const reasons = encodeErrors.map((error) => error.message).join("; ")
+          return Effect.zipRight(
+            forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError),
+            Effect.fail(parseError(schema, value, `a tier cannot store this value: ${reasons}`))
+          )
+        })),
+        Effect.ensuring(
+          publish(state, { _tag: "KeysInvalidated", sender: state.instanceId, namespace: state.namespace, keys: [key] })
+        )
+      )
+    })
+  })
