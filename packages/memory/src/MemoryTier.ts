@@ -4,13 +4,13 @@
  *
  * It keeps each entry's decoded value together with the schema it was written
  * with, not an encoded copy: a read with that same schema returns the kept value
- * without decoding (and the `Cache` serves fresh hits through the synchronous
- * `peekFresh`); a read with another schema encodes and decodes, and a mismatch is
- * a `CacheTier.DecodeFailure`.
+ * without decoding (the `Cache` serves L1 hits through the tier's synchronous
+ * `sync.get`); a read with another schema encodes and decodes, and a mismatch, or
+ * Schema code that throws, is a `CacheTier.DecodeFailure`.
  *
  * Bounds and lifetime:
  * - `maxEntries` (default 10 000): when full, writing a new key evicts the least
- *   recently used entry. Reads (`get`, a successful `peekFresh`) mark an entry as
+ *   recently used entry. Reads (`get`, `sync.get`) mark an entry as
  *   used. Get and set are O(1).
  * - `maxBytes`: bounds the sum of the entries' estimated sizes, evicting least
  *   recently used entries. `maxEntryBytes`: an entry estimated bigger than this
@@ -25,12 +25,12 @@
  * (the default path never encodes): the length of
  * `JSON.stringify(Schema.encodeSync(entry.schema)(entry.value))` plus the key's
  * length, both in UTF-16 code units times 2 bytes, plus 100 bytes for the
- * tier's bookkeeping. A negative entry (a cached failure, which the success
- * schema cannot encode) is measured by `JSON.stringify` of the failure itself.
+ * tier's bookkeeping. A negative entry (a cached failure) is measured with its
+ * error schema, or by `JSON.stringify` of the failure when that does not encode it.
  * It is an estimate of the heap a value takes, not a measure: a decoded value
  * (a `Date`, a class instance) can take more or less than its JSON. An entry
- * whose size cannot be estimated (the schema does not encode it, the JSON
- * throws) is not kept, and a warning is logged.
+ * whose size cannot be estimated (the schema does not encode it or throws, the
+ * JSON throws) is not kept, and a warning is logged.
  *
  * Memory: entries are kept as a struct of arrays (no object per entry). Per
  * entry the tier adds about 95 bytes on top of the key and the value (62 of JS
@@ -51,8 +51,10 @@
  * @since 0.1.0
  */
 import { CacheTier } from "@layercake/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as internal from "./internal/tier.js"
 
@@ -69,13 +71,14 @@ export interface Options {
   readonly maxEntryBytes?: number | undefined
   /** The longest a copy lives in this tier; written entries are capped to it. None by default. */
   readonly maxTtl?: Duration.DurationInput | undefined
-  /** The tier's name in stats and logs, distinct per tier in a stack; default `"memory"`. */
+  /** The tier's name in stats and logs; default `"memory"` (a stack renames a clash `memory#2`). */
   readonly name?: string | undefined
 }
 
 /**
  * Builds a memory tier. Invalid options (a non-positive or non-integer
- * `maxEntries`, a non-positive `maxBytes`, ...) are a defect naming the option.
+ * `maxEntries`, a non-positive `maxBytes`, ...) are a defect naming the
+ * option, its value and what is accepted (`Validate.InvalidOptionError`).
  *
  * @since 0.1.0
  * @category constructors
@@ -99,3 +102,22 @@ export const make: (options?: Options) => Effect.Effect<CacheTier.CacheTier> = i
  */
 export const layer = (options?: Options): Layer.Layer<CacheTier.CacheTier> =>
   Layer.effect(CacheTier.CacheTier, make(options))
+
+/**
+ * A memory tier with its options read from `Config`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryTier } from "@layercake/memory"
+ * import * as Config from "effect/Config"
+ *
+ * const l1 = MemoryTier.layerConfig({ maxEntries: Config.integer("CACHE_L1_ENTRIES") })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<CacheTier.CacheTier, ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

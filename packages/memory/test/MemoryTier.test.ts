@@ -68,8 +68,8 @@ describe("MemoryTier", () => {
         assert.strictEqual(tier.name, "memory")
         assert.strictEqual(tier.kind, "local")
         assert.strictEqual(tier.maxTtl, undefined)
-        assert.deepStrictEqual(tier.members, [tier])
-        assert.isFunction(tier.peekFresh)
+        assert.deepStrictEqual(CacheTier.membersOf(tier), [tier])
+        assert.isFunction(tier.sync?.get)
       }).pipe(Effect.provide(MemoryTier.layer())))
 
     it.effect("takes name and maxTtl (a Duration) from the options", () =>
@@ -158,14 +158,18 @@ describe("MemoryTier", () => {
         assert.strictEqual(store.size, 0)
       }))
 
-    it.effect("keeps negative entries, whatever the reader's schema", () =>
+    it.effect("keeps negative entries, served only to a reader with an error schema", () =>
       Effect.gen(function*() {
         const tier = yield* MemoryTier.make()
-        const failure = new Error("boom")
-        yield* tier.set("k", entry(failure, User as Schema.Schema<any, any>, { negative: true }))
-        const read = (yield* tier.get("k", UserId)) as CacheTier.Entry<unknown>
+        const Failure = Schema.Struct({ reason: Schema.String })
+        const failure = { reason: "boom" }
+        yield* tier.set("k", entry(failure, Failure as Schema.Schema<any, any>, { negative: true }))
+        assert.strictEqual(yield* tier.get("k", UserId), undefined)
+        const read = (yield* tier.get("k", UserId, Failure)) as CacheTier.Entry<unknown>
         assert.isTrue(read.negative)
         assert.strictEqual(read.value, failure)
+        const other = (yield* tier.get("k", UserId, Schema.Struct({ reason: Schema.String }))) as CacheTier.Entry
+        assert.deepStrictEqual(other.value, failure)
       }))
 
     it.effect("caps lifetimes to maxTtl from now, never extending them", () =>
@@ -215,14 +219,14 @@ describe("MemoryTier", () => {
   })
 
   describe("bounds", () => {
-    it.effect("evicts the least recently used entry; get, peekFresh and overwrite count as use", () =>
+    it.effect("evicts the least recently used entry; get, sync.get and overwrite count as use", () =>
       Effect.gen(function*() {
         const { store, tier } = inspectable({ maxEntries: 3 })
         for (const key of ["a", "b", "c"]) yield* tier.set(key, entry(key, Schema.String))
         yield* tier.get("a", Schema.String)
         yield* tier.set("d", entry("d", Schema.String))
         assert.deepStrictEqual(store.keysByRecency(), ["c", "a", "d"])
-        assert.strictEqual(tier.peekFresh!("c", Schema.String, 0, Infinity), "c")
+        assert.strictEqual((tier.sync!.get("c", Schema.String, undefined, 0) as CacheTier.Entry)?.value, "c")
         yield* tier.set("a", entry("a2", Schema.String))
         assert.deepStrictEqual(store.keysByRecency(), ["d", "c", "a"])
         yield* tier.set("e", entry("e", Schema.String))
@@ -396,39 +400,44 @@ describe("MemoryTier", () => {
       }))
   })
 
-  describe("peekFresh", () => {
-    it.effect("returns the kept value only for the same schema, non-negative, fresh and before refreshAfter", () =>
+  describe("sync access", () => {
+    it.effect("sync.get answers as get: the kept entry whatever its freshness, until staleUntil", () =>
       Effect.gen(function*() {
         const { store, tier } = inspectable()
-        const peek = tier.peekFresh!
+        const read = tier.sync!.get
         const user = { id: 1, name: "Ada" }
+        const NotFound = Schema.Struct({ _tag: Schema.Literal("NotFound") })
         yield* tier.set("u", entry(user, User, { createdAt: 0, freshUntil: 1_000, staleUntil: 2_000 }))
-        yield* tier.set("neg", entry(new Error("boom") as any, User, { negative: true }))
-        assert.strictEqual(peek("u", User, 0, Infinity), user)
-        assert.strictEqual(
-          peek("u", Schema.Struct({ id: Schema.Number, name: Schema.String }), 0, Infinity),
-          CacheTier.NotFound
-        )
-        assert.strictEqual(peek("missing", User, 0, Infinity), CacheTier.NotFound)
-        assert.strictEqual(peek("neg", User, 0, Infinity), CacheTier.NotFound)
-        assert.strictEqual(peek("u", User, 499, 500), user)
-        assert.strictEqual(peek("u", User, 500, 500), CacheTier.NotFound)
-        assert.strictEqual(peek("u", User, 999, Infinity), user)
-        assert.strictEqual(peek("u", User, 1_000, Infinity), CacheTier.NotFound)
-        assert.strictEqual(store.size, 2, "a stale entry stays for get")
-        assert.strictEqual(peek("u", User, 2_000, Infinity), CacheTier.NotFound)
+        yield* tier.set("neg", entry({ _tag: "NotFound" } as any, NotFound as any, { negative: true }))
+        assert.strictEqual((read("u", User, undefined, 0) as CacheTier.Entry).value, user)
+        const other = read("u", Schema.Struct({ id: Schema.Number, name: Schema.String }), undefined, 0)
+        assert.deepStrictEqual((other as CacheTier.Entry).value, user)
+        assert.notStrictEqual((other as CacheTier.Entry).value, user, "another schema converts")
+        assert.strictEqual(read("missing", User, undefined, 0), undefined)
+        assert.strictEqual(read("neg", User, undefined, 0), undefined, "a cached failure is a miss without errorSchema")
+        assert.deepStrictEqual((read("neg", User, NotFound, 0) as CacheTier.Entry).value, { _tag: "NotFound" })
+        assert.strictEqual((read("u", User, undefined, 1_500) as CacheTier.Entry).freshUntil, 1_000)
+        assert.strictEqual(store.size, 2)
+        assert.strictEqual(read("u", User, undefined, 2_000), undefined)
         assert.strictEqual(store.size, 1, "an expired entry is deleted on sight")
+        assert.deepStrictEqual(
+          read("u", User, undefined, 0),
+          yield* tier.get("u", User),
+          "get and sync.get agree"
+        )
       }))
 
-    it.effect("moves the entry to the LRU head only on success", () =>
+    it.effect("a read with another schema whose decode throws is a DecodeFailure, not a crash", () =>
       Effect.gen(function*() {
-        const { store, tier } = inspectable()
-        yield* tier.set("a", entry("a", Schema.String))
-        yield* tier.set("b", entry("b", Schema.String))
-        tier.peekFresh!("a", Schema.Number, 0, Infinity)
-        assert.deepStrictEqual(store.keysByRecency(), ["a", "b"])
-        tier.peekFresh!("a", Schema.String, 0, Infinity)
-        assert.deepStrictEqual(store.keysByRecency(), ["b", "a"])
+        const { tier } = inspectable()
+        const Throwing = Schema.transform(Schema.String, Schema.Unknown, {
+          strict: true,
+          decode: (s) => new URL(s),
+          encode: String
+        })
+        yield* tier.set("a", entry("not a url", Schema.String))
+        assert.instanceOf(tier.sync!.get("a", Throwing, undefined, 0), CacheTier.DecodeFailure)
+        assert.instanceOf(yield* tier.get("a", Throwing), CacheTier.DecodeFailure)
       }))
   })
 
@@ -554,8 +563,8 @@ describe("MemoryTier", () => {
                 assert.strictEqual(yield* getValue(tier, command.key), kept)
                 break
               case "peek": {
-                const peeked = tier.peekFresh!(command.key, Schema.Number, 0, Infinity)
-                assert.strictEqual(peeked, kept === undefined ? CacheTier.NotFound : kept)
+                const peeked = tier.sync!.get(command.key, Schema.Number, undefined, 0)
+                assert.strictEqual(peeked === undefined ? undefined : (peeked as CacheTier.Entry).value, kept)
                 break
               }
               case "delete":
@@ -630,11 +639,9 @@ describe("MemoryTier", () => {
               }
               case "peek": {
                 const kept = live(command.key)
-                const expected =
-                  kept !== undefined && now < kept.freshUntil && now < kept.createdAt + command.refreshAfter
-                    ? kept.value
-                    : CacheTier.NotFound
-                assert.strictEqual(tier.peekFresh!(command.key, schema, now, command.refreshAfter), expected)
+                const found = tier.sync!.get(command.key, schema, undefined, now) as CacheTier.Entry | undefined
+                assert.strictEqual(found?.value, kept?.value)
+                assert.strictEqual(found?.freshUntil, kept?.freshUntil)
                 break
               }
               case "delete":

@@ -16,14 +16,16 @@ export const ENTRY_OVERHEAD_BYTES = 100
  * value is decoded and its true size is not observable in JavaScript; its
  * encoded form is a stable, schema-aware stand-in.
  *
- * A negative entry keeps a compute failure, which its schema (the success
- * schema) cannot encode: it is estimated from the failure's plain JSON.
+ * A negative entry keeps a compute failure with its error schema; when that
+ * does not encode it, it is estimated from the failure's plain JSON.
  *
  * Returns the reason when the value cannot be measured.
  * @internal
  */
 export const estimateEntryBytes = (key: string, entry: CacheTier.Entry<any>): number | Unmeasurable => {
-  const json = entry.negative ? plainJson(entry.value) : encodedJson(entry)
+  let json = encodedJson(entry)
+  // a cached failure whose error schema does not encode it is still measured, by its plain JSON
+  if (json instanceof Unmeasurable && entry.negative) json = plainJson(entry.value)
   if (json instanceof Unmeasurable) return json
   return (key.length + (json?.length ?? 0)) * 2 + ENTRY_OVERHEAD_BYTES
 }
@@ -34,7 +36,12 @@ export class Unmeasurable {
 }
 
 const encodedJson = (entry: CacheTier.Entry<any>): string | undefined | Unmeasurable => {
-  const encoded = Schema.encodeEither(entry.schema)(entry.value)
+  let encoded: Either.Either<unknown, ParseResult.ParseError>
+  try {
+    encoded = Schema.encodeEither(entry.schema)(entry.value)
+  } catch (error) {
+    return new Unmeasurable(`the schema threw: ${error instanceof Error ? error.message : String(error)}`)
+  }
   if (Either.isLeft(encoded)) return new Unmeasurable(ParseResult.TreeFormatter.formatErrorSync(encoded.left))
   return plainJson(encoded.right)
 }

@@ -1,8 +1,7 @@
-import { CacheTier } from "@layercake/core"
+import type { CacheTier } from "@layercake/core"
 import type * as Schema from "effect/Schema"
 import { TagIndex } from "./tagIndex.js"
 
-const NotFound = CacheTier.NotFound
 const NO_TAGS: ReadonlyArray<string> = Object.freeze([])
 
 /** Slot 0 heads the circular recency list: `next[0]` is the most recently used slot, `prev[0]` the least. */
@@ -96,25 +95,6 @@ export class Store {
       tags: this.tags?.[slot] ?? NO_TAGS,
       negative: this.negative[slot] === 1
     }
-  }
-
-  /** See `CacheTier.peekFresh`; allocates nothing. */
-  peekFresh(key: string, schema: Schema.Schema<any, any>, now: number, refreshAfter: number): unknown {
-    const slot = this.slotByKey.get(key)
-    if (slot === undefined) return NotFound
-    const base = slot * TIMES_PER_SLOT
-    if (now >= this.times[base + STALE_UNTIL]) {
-      this.removeSlot(slot)
-      return NotFound
-    }
-    if (
-      this.schemas[slot] !== schema ||
-      this.negative[slot] === 1 ||
-      !(now < this.times[base + FRESH_UNTIL]) ||
-      !(now < this.times[base + CREATED_AT] + refreshAfter)
-    ) return NotFound
-    this.touch(slot)
-    return this.values[slot]
   }
 
   /**

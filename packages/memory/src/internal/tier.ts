@@ -8,8 +8,8 @@ import { Store } from "./store.js"
 /** @internal */
 export const make = (input: Input = {}): Effect.Effect<CacheTier.CacheTier> =>
   Effect.suspend(() => {
+    // `resolve` throws an InvalidOptionError naming the option: a defect of the build
     const options = resolve(input)
-    if (typeof options === "string") return Effect.dieMessage(`@layercake/memory: MemoryTier ${options}`)
     return Effect.sync(() => fromStore(new Store(options.maxEntries, options.maxBytes), options))
   })
 
@@ -19,9 +19,14 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
   const entryByteLimit = Math.min(options.maxEntryBytes ?? Infinity, options.maxBytes ?? Infinity)
   const checkedBytes = entryByteLimit !== Infinity
 
-  const read = <A>(key: string, schema: Schema.Schema<A, any>, now: number): CacheTier.ReadResult<A> => {
+  const read = <A>(
+    key: string,
+    schema: Schema.Schema<A, any>,
+    errorSchema: Schema.Schema<any, any> | undefined,
+    now: number
+  ): CacheTier.ReadResult<A> => {
     const slot = store.lookup(key, now)
-    return slot === undefined ? undefined : CacheTier.readAs(key, store.entryAt(slot), schema)
+    return slot === undefined ? undefined : CacheTier.readAs(key, store.entryAt(slot), schema, errorSchema)
   }
 
   /** Keeps the entry or, when it cannot be kept, deletes the key's older one; returns a warning to log. */
@@ -52,12 +57,12 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
     name,
     kind: "local",
     maxTtl,
-    get: (key, schema) =>
-      Effect.clockWith((clock) => Effect.succeed(read(key, schema, clock.unsafeCurrentTimeMillis()))),
-    getMany: (keys, schema) =>
+    get: (key, schema, errorSchema) =>
+      Effect.clockWith((clock) => Effect.succeed(read(key, schema, errorSchema, clock.unsafeCurrentTimeMillis()))),
+    getMany: (keys, schema, errorSchema) =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
-        return Effect.succeed(keys.map((key) => read(key, schema, now)))
+        return Effect.succeed(keys.map((key) => read(key, schema, errorSchema, now)))
       }),
     set: (key, entry) => Effect.clockWith((clock) => setAt(key, entry, clock.unsafeCurrentTimeMillis()) ?? Effect.void),
     setMany: (entries) =>
@@ -76,9 +81,6 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
       }),
     invalidateTags: (tags, _at) => Effect.sync(() => store.invalidateTags(tags)),
     clear: (prefix) => Effect.sync(() => store.clear(prefix)),
-    unsafeGet: read,
-    unsafeSet: setAt,
-    peekFresh: <A>(key: string, schema: Schema.Schema<A, any>, now: number, refreshAfter: number) =>
-      store.peekFresh(key, schema, now, refreshAfter) as A | CacheTier.NotFound
+    sync: { get: read, set: setAt }
   })
 }
