@@ -193,13 +193,15 @@ export const metrics: { readonly [K in keyof typeof internalMetrics.metrics]: Me
  * @since 0.1.0
  * @category errors
  */
-export const ComputeTimeoutError: typeof errors.ComputeTimeoutError = errors.ComputeTimeoutError
+export const ComputeTimeoutError: new(
+  args: ConstructorParameters<typeof errors.ComputeTimeoutError>[0]
+) => ComputeTimeoutError = errors.ComputeTimeoutError
 
 /**
  * @since 0.1.0
  * @category errors
  */
-export type ComputeTimeoutError = errors.ComputeTimeoutError
+export interface ComputeTimeoutError extends errors.ComputeTimeoutError {}
 
 /**
  * @since 0.1.0

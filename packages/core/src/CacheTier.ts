@@ -90,13 +90,15 @@ export type ReadResult<A> = Entry<A> | DecodeFailure | undefined
  * @since 0.1.0
  * @category models
  */
-export const DecodeFailure: typeof errors.DecodeFailure = errors.DecodeFailure
+export const DecodeFailure: new(
+  args: ConstructorParameters<typeof errors.DecodeFailure>[0]
+) => DecodeFailure = errors.DecodeFailure
 
 /**
  * @since 0.1.0
  * @category models
  */
-export type DecodeFailure = errors.DecodeFailure
+export interface DecodeFailure extends errors.DecodeFailure {}
 
 /**
  * A tier operation failed (connection lost, timeout, circuit open, a value the
@@ -106,13 +108,15 @@ export type DecodeFailure = errors.DecodeFailure
  * @since 0.1.0
  * @category errors
  */
-export const TierError: typeof errors.TierError = errors.TierError
+export const TierError: new(
+  args: ConstructorParameters<typeof errors.TierError>[0]
+) => TierError = errors.TierError
 
 /**
  * @since 0.1.0
  * @category errors
  */
-export type TierError = errors.TierError
+export interface TierError extends errors.TierError {}
 
 /**
  * The service every tier provides: storage operations only.

@@ -24,13 +24,15 @@ import * as internal from "./internal/validate.js"
  * @since 0.1.0
  * @category errors
  */
-export const InvalidOptionError: typeof errors.InvalidOptionError = errors.InvalidOptionError
+export const InvalidOptionError: new(
+  args: ConstructorParameters<typeof errors.InvalidOptionError>[0]
+) => InvalidOptionError = errors.InvalidOptionError
 
 /**
  * @since 0.1.0
  * @category errors
  */
-export type InvalidOptionError = errors.InvalidOptionError
+export interface InvalidOptionError extends errors.InvalidOptionError {}
 
 /**
  * A key or tag that cannot be stored faithfully (not well-formed Unicode).
@@ -39,13 +41,15 @@ export type InvalidOptionError = errors.InvalidOptionError
  * @since 0.1.0
  * @category errors
  */
-export const InvalidKeyError: typeof errors.InvalidKeyError = errors.InvalidKeyError
+export const InvalidKeyError: new(
+  args: ConstructorParameters<typeof errors.InvalidKeyError>[0]
+) => InvalidKeyError = errors.InvalidKeyError
 
 /**
  * @since 0.1.0
  * @category errors
  */
-export type InvalidKeyError = errors.InvalidKeyError
+export interface InvalidKeyError extends errors.InvalidKeyError {}
 
 /**
  * Which durations `duration` accepts besides finite ones above zero.

@@ -14,8 +14,7 @@
  */
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
-import * as Context from "effect/Context"
-import * as Data from "effect/Data"
+import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -23,12 +22,13 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from "ioredis"
 import * as internal from "./internal/connection.js"
+import * as internalTag from "./internal/connectionTag.js"
 
 /**
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("@layercake/redis/RedisConnection")
+export const TypeId: typeof internalTag.TypeId = internalTag.TypeId
 
 /**
  * @since 0.1.0
@@ -68,22 +68,25 @@ export interface RedisConnection {
  * @since 0.1.0
  * @category tags
  */
-export const RedisConnection: Context.Tag<RedisConnection, RedisConnection> = Context.GenericTag<RedisConnection>(
-  "@layercake/redis/RedisConnection"
-)
+export const RedisConnection: Context.Tag<RedisConnection, RedisConnection> = internalTag.tag
 
 /**
- * The connection could not be made (only with `failFast: true`) or the
- * options are contradictory.
+ * The connection could not be made (only with `failFast: true`) or ioredis
+ * refused the options. Options layercake checks itself (`connectTimeout`,
+ * `failFast`) are a defect naming the option instead.
  *
  * @since 0.1.0
  * @category errors
  */
-export class RedisConnectionError extends Data.TaggedError("RedisConnectionError")<{
-  readonly reason: "Unavailable" | "Timeout" | "InvalidOptions"
-  readonly message: string
-  readonly cause?: unknown
-}> {}
+export const RedisConnectionError: new(
+  args: ConstructorParameters<typeof internalTag.RedisConnectionError>[0]
+) => RedisConnectionError = internalTag.RedisConnectionError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export interface RedisConnectionError extends internalTag.RedisConnectionError {}
 
 /**
  * ioredis options for one server, or for Sentinel (`sentinels` and `name`).

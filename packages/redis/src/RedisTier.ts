@@ -10,7 +10,7 @@
  * - Physical expiry (`PX`) is the entry's hard end (`staleUntil`); freshness is
  *   decided by the `Cache` from the envelope, with the Effect `Clock`.
  * - Tags: `invalidateTags` records the invalidation time of each tag in Redis
- *   (`<keyPrefix>~tag:<tag>`, kept `tagTtl`); an entry is invalid when it was
+ *   (`<keyPrefix>~tag:<namespace>:<tag>`, kept `tagTtl`); an entry is invalid when it was
  *   created at or before the time of one of its tags. On a single server a
  *   Lua script reads entries and their tags' times in one round trip. In
  *   Cluster tag keys live in their own slots, so a read is an MGET per slot
@@ -24,16 +24,25 @@
  * - Every call is bounded by `operationTimeout` and goes through a circuit
  *   breaker; while it is open calls fail at once with `reason: "CircuitOpen"`
  *   and the `Cache` skips the tier. Both are measured on the Effect `Clock`
- *   (under a `TestClock`, adjust it to see a timeout). Negative entries are
- *   never written.
+ *   (under a `TestClock`, adjust it to see a timeout). Cached failures
+ *   (negative entries) are stored like values (a flag in the envelope's codec byte, the payload encoded
+ *   with the caller's `errorSchema`) and read only by callers that pass one.
+ * - Values the json codec would not give back (`NaN`, `Infinity`, a `Date` or
+ *   `Map` on the encoded side, `undefined` in an array, bigint) and keys or
+ *   tags that are not well-formed Unicode are refused by `set` (an `Encode`
+ *   tier error; `Cache.set` then fails with a `ParseError`), and the key's older
+ *   entry is deleted. Schema code that throws is a decode failure on read and an
+ *   `Encode` error on write.
  * - Writes: `set` is one SET with PX, `setMany` one pipeline (in Cluster, one
  *   SET per key, all sent at once).
  *
  * @since 0.1.0
  */
 import type { CacheTier } from "@layercake/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as internal from "./internal/tier.js"
 import type { RedisConnection } from "./RedisConnection.js"
@@ -100,7 +109,7 @@ export const make: (options?: Options) => Effect.Effect<CacheTier.CacheTier, nev
  * import { Layer } from "effect"
  *
  * const CacheLive = Cache.layer({ namespace: "app" }).pipe(
- *   Layer.provide(RedisTier.layer({ keyPrefix: "app", operationTimeout: "100 millis" })),
+ *   Layer.provide(RedisTier.layer({ keyPrefix: "myservice", operationTimeout: "100 millis" })),
  *   Layer.provide(RedisConnection.layer({ url: "redis://127.0.0.1:6379" }))
  * )
  * ```
@@ -110,3 +119,25 @@ export const make: (options?: Options) => Effect.Effect<CacheTier.CacheTier, nev
  */
 export const layer = (options: Options = {}): Layer.Layer<CacheTier.CacheTier, never, RedisConnection> =>
   Layer.effect(internal.CacheTierTag, internal.make(options))
+
+/**
+ * The tier with its options read from `Config`.
+ *
+ * @example
+ * ```ts
+ * import { RedisTier } from "@layercake/redis"
+ * import * as Config from "effect/Config"
+ *
+ * const l2 = RedisTier.layerConfig({
+ *   keyPrefix: Config.string("CACHE_KEY_PREFIX"),
+ *   operationTimeout: Config.duration("CACHE_REDIS_TIMEOUT").pipe(Config.withDefault("250 millis"))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<CacheTier.CacheTier, ConfigError.ConfigError, RedisConnection> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

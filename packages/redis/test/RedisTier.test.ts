@@ -1,7 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { CacheTier } from "@layercake/core"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
@@ -153,7 +156,7 @@ describe("RedisTier (standalone)", () => {
         assert.strictEqual((result as CacheTier.Entry<number>).value, 1)
       }).pipe(Effect.provide(standalone())))
 
-    it.scoped("setMany writes every entry (one pipeline) and skips negative ones", () =>
+    it.scoped("setMany writes every entry (one pipeline); a cached failure reads only with its error schema", () =>
       Effect.gen(function*() {
         const prefix = unique("set-many")
         const tier = yield* buildTier({ keyPrefix: prefix })
@@ -164,23 +167,94 @@ describe("RedisTier (standalone)", () => {
         assert.deepStrictEqual(results.map((result) => (result as CacheTier.Entry<number>).value), [
           ...Array(50).keys()
         ])
-        const raw = yield* redis
-        assert.strictEqual(yield* promise(() => raw.exists(`${prefix}:ns:negative`)), 0)
+        assert.strictEqual(yield* tier.get("ns:negative", Schema.Number), undefined)
+        const negative = (yield* tier.get("ns:negative", Schema.Number, Schema.String)) as CacheTier.Entry
+        assert.isTrue(negative.negative)
+        assert.strictEqual(negative.value, "boom")
       }).pipe(Effect.provide(standalone())))
 
-    it.scoped("a failing compute cached with errorTtl stays in local tiers, never in Redis", () =>
+    it.scoped("a failure cached with errorTtl goes to Redis, and another instance serves it only with its errorSchema", () =>
       Effect.gen(function*() {
         const prefix = unique("negative")
-        const local = localTier()
         const tiers = RedisTier.layer({ keyPrefix: prefix })
-        const cache = yield* buildCache({ namespace: "ns" }, CacheTier.stack(local.layer, tiers))
-        const result = yield* Effect.either(
-          cache.getOrCompute("k", Schema.Number, Effect.fail("nope"), { errorTtl: "1 minute" })
+        const first = yield* buildCache({ namespace: "ns" }, CacheTier.stack(localTier().layer, tiers))
+        const second = yield* buildCache({ namespace: "ns" }, CacheTier.stack(localTier().layer, tiers))
+        const NotFound = Schema.Struct({ _tag: Schema.Literal("NotFound"), id: Schema.Number })
+        const options = { errorTtl: "1 minute", errorSchema: NotFound } as const
+        const notFound = { _tag: "NotFound" as const, id: 7 }
+        assert.deepStrictEqual(
+          yield* Effect.either(first.getOrCompute("k", Schema.Number, Effect.fail(notFound), options)),
+          Either.left(notFound)
         )
-        assert.isTrue(result._tag === "Left")
-        assert.isTrue(local.entries.get("ns:k")?.negative)
         const raw = yield* redis
-        assert.strictEqual(yield* promise(() => raw.exists(`${prefix}:ns:k`)), 0)
+        assert.strictEqual(yield* promise(() => raw.exists(`${prefix}:ns:k`)), 1)
+        let computed = 0
+        const counting = Effect.suspend(() => {
+          computed++
+          return Effect.fail(notFound)
+        })
+        assert.deepStrictEqual(
+          yield* Effect.either(second.getOrCompute("k", Schema.Number, counting, options)),
+          Either.left(notFound)
+        )
+        assert.strictEqual(computed, 0, "the second instance got the cached failure from Redis")
+        assert.strictEqual((yield* second.stats).negativeHits, 1)
+        // a caller without an error schema does not see it: it computes its own value
+        const third = yield* buildCache({ namespace: "ns" }, tiers)
+        assert.strictEqual(yield* third.getOrCompute("k", Schema.Number, Effect.succeed(42)), 42)
+      }).pipe(Effect.provide(standalone())))
+
+    it.scoped("json: a value JSON would not give back fails Cache.set with a ParseError pointing at msgpack", () =>
+      Effect.gen(function*() {
+        const prefix = unique("nan")
+        const cache = yield* buildCache({ namespace: "ns" }, RedisTier.layer({ keyPrefix: prefix }))
+        const Score = Schema.Struct({ score: Schema.Number })
+        yield* cache.set("s", Score, { score: 1 })
+        const exit = yield* Effect.exit(cache.set("s", Score, { score: NaN }))
+        assert.isTrue(Exit.isFailure(exit))
+        const message = Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""
+        assert.include(message, "value.score is NaN")
+        assert.include(message, "msgpack")
+        const raw = yield* redis
+        assert.strictEqual(yield* promise(() => raw.exists(`${prefix}:ns:s`)), 0, "the older value is gone too")
+        const packed = yield* buildCache({ namespace: "ns" }, RedisTier.layer({ keyPrefix: prefix, codec: "msgpack" }))
+        yield* packed.set("s", Score, { score: NaN })
+        assert.isTrue(Number.isNaN(Option.getOrThrow(yield* packed.get("s", Score)).score))
+      }).pipe(Effect.provide(standalone())))
+
+    it.scoped("Schema code that throws: a decode failure on read, an Encode error on write; never a crash", () =>
+      Effect.gen(function*() {
+        const prefix = unique("throws")
+        const tier = yield* buildTier({ keyPrefix: prefix })
+        const now = yield* Clock.currentTimeMillis
+        yield* tier.set("k", entry("not a url", Schema.String, now))
+        const Url = Schema.transform(Schema.String, Schema.Unknown, {
+          strict: true,
+          decode: (s) => new URL(s),
+          encode: String
+        })
+        assert.instanceOf(yield* tier.get("k", Url), CacheTier.DecodeFailure)
+        const Exploding = Schema.transform(Schema.String, Schema.String, {
+          strict: true,
+          decode: (s) => s,
+          encode: () => {
+            throw new Error("encode exploded")
+          }
+        })
+        const failed = yield* Effect.flip(tier.set("e", entry("v", Exploding, now)))
+        assert.strictEqual(failed.reason, "Encode")
+        assert.include(failed.message, "encode exploded")
+      }).pipe(Effect.provide(standalone())))
+
+    it.scoped("a key that is not well-formed Unicode is refused by set and never read as another key", () =>
+      Effect.gen(function*() {
+        const tier = yield* buildTier({ keyPrefix: unique("surrogate") })
+        const now = yield* Clock.currentTimeMillis
+        const failed = yield* Effect.flip(tier.set("\uD800", entry("a", Schema.String, now)))
+        assert.strictEqual(failed.reason, "Encode")
+        yield* tier.set("\uFFFD", entry("replacement", Schema.String, now))
+        const read = yield* tier.get("\uDC00", Schema.String)
+        assert.isTrue(read === undefined || read instanceof CacheTier.DecodeFailure)
       }).pipe(Effect.provide(standalone())))
 
     it.scoped("PX is the entry's hard end (staleUntil - now), in milliseconds", () =>

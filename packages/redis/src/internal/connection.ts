@@ -1,4 +1,4 @@
-import * as Duration from "effect/Duration"
+import { Validate } from "@layercake/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -6,7 +6,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { Cluster, Redis } from "ioredis"
 import type * as Api from "../RedisConnection.js"
-import { RedisConnection, RedisConnectionError, TypeId } from "../RedisConnection.js"
+import { RedisConnectionError, tag as RedisConnection, TypeId } from "./connectionTag.js"
 
 const DEFAULT_CONNECT_TIMEOUT = 3_000
 /** How long `quit` may take on release before the socket is dropped. */
@@ -195,9 +195,7 @@ const acquire = (
   })
 
 const connectTimeoutOf = (options: Api.Options): number =>
-  options.connectTimeout === undefined
-    ? DEFAULT_CONNECT_TIMEOUT
-    : Duration.toMillis(Duration.decode(options.connectTimeout))
+  Validate.optionalDuration("RedisConnection", "connectTimeout", options.connectTimeout, DEFAULT_CONNECT_TIMEOUT)
 
 const service = (client: Client, duplicate: Api.RedisConnection["duplicate"]): Api.RedisConnection => ({
   [TypeId]: TypeId,
@@ -209,7 +207,9 @@ const service = (client: Client, duplicate: Api.RedisConnection["duplicate"]): A
 /** @internal */
 export const make = (options: Api.Options): Effect.Effect<Api.RedisConnection, RedisConnectionError, Scope.Scope> =>
   Effect.suspend(() => {
+    // invalid options throw an InvalidOptionError naming them: a defect of the build
     const connectTimeout = connectTimeoutOf(options)
+    if (options.failFast !== undefined) Validate.boolean("RedisConnection", "failFast", options.failFast)
     const label = describe(options)
     return Effect.map(
       acquire(() => createClient(options, connectTimeout), label, connectTimeout, options.failFast === true),

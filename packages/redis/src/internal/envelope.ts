@@ -5,7 +5,7 @@
  * offset  size  field
  *  0      2     magic "LC"
  *  2      1     format version (1)
- *  3      1     codec id (1 = json, 2 = msgpack)
+ *  3      1     codec id (1 = json, 2 = msgpack), plus 0x80 for a cached failure (negative caching)
  *  4      8     createdAt   float64 BE, epoch ms
  * 12      8     freshUntil  float64 BE
  * 20      8     staleUntil  float64 BE
@@ -33,6 +33,8 @@ export const VERSION = 1
 export const FIXED_HEADER = 32
 
 const CODEC_ID: Record<Codec, number> = { json: 1, msgpack: 2 }
+/** Set in the codec byte of a cached failure, whose payload is the error encoded with its error schema. */
+const NEGATIVE = 0x80
 const MAX_TAGS = 0xffff
 const MAX_TAG_BYTES = 0xffff
 const NO_TAGS: Array<string> = Object.freeze([]) as unknown as Array<string>
@@ -45,6 +47,8 @@ const packr = new Packr({ useRecords: false, moreTypes: true })
 /** @internal */
 export interface Header {
   readonly codec: number
+  /** A cached failure. */
+  readonly negative: boolean
   readonly createdAt: number
   readonly freshUntil: number
   readonly staleUntil: number
@@ -72,7 +76,8 @@ export const encode = (
   times: Times,
   tags: ReadonlyArray<string>,
   encoded: unknown,
-  codec: Codec
+  codec: Codec,
+  negative = false
 ): Buffer => {
   if (tags.length > MAX_TAGS) throw new Error(`too many tags (${tags.length}, at most ${MAX_TAGS})`)
   const keyBytes = Buffer.byteLength(key)
@@ -96,7 +101,7 @@ export const encode = (
   const buffer = Buffer.allocUnsafe(FIXED_HEADER + keyBytes + tagBytes + payloadBytes)
   buffer.write(MAGIC, 0, "latin1")
   buffer[2] = VERSION
-  buffer[3] = CODEC_ID[codec]
+  buffer[3] = CODEC_ID[codec] | (negative ? NEGATIVE : 0)
   buffer.writeDoubleBE(times.createdAt, 4)
   buffer.writeDoubleBE(times.freshUntil, 12)
   buffer.writeDoubleBE(times.staleUntil, 20)
@@ -125,8 +130,8 @@ export const decodeHeader = (bytes: Uint8Array): Header | string => {
     return "not a layercake envelope"
   }
   if (buffer[2] !== VERSION) return `unknown envelope version ${buffer[2]}`
-  const codec = buffer[3]
-  if (codec !== CODEC_ID.json && codec !== CODEC_ID.msgpack) return `unknown codec id ${codec}`
+  const codec = buffer[3] & ~NEGATIVE
+  if (codec !== CODEC_ID.json && codec !== CODEC_ID.msgpack) return `unknown codec id ${buffer[3]}`
   const keyBytes = buffer.readUInt32BE(28)
   let offset = FIXED_HEADER + keyBytes
   if (offset + 2 > buffer.length) return "truncated envelope (key)"
@@ -144,6 +149,7 @@ export const decodeHeader = (bytes: Uint8Array): Header | string => {
   }
   return {
     codec,
+    negative: (buffer[3] & NEGATIVE) !== 0,
     createdAt: buffer.readDoubleBE(4),
     freshUntil: buffer.readDoubleBE(12),
     staleUntil: buffer.readDoubleBE(20),

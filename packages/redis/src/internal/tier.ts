@@ -1,14 +1,14 @@
-import { CacheTier } from "@layercake/core"
-import * as Duration from "effect/Duration"
+import { CacheTier, Validate } from "@layercake/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { Cluster, Redis } from "ioredis"
-import { RedisConnection } from "../RedisConnection.js"
+import type { RedisConnection as Connection } from "../RedisConnection.js"
 import type * as Api from "../RedisTier.js"
 import { makeCalls, type Start } from "./call.js"
 import * as Commands from "./commands.js"
+import { tag as RedisConnection } from "./connectionTag.js"
 import * as Envelope from "./envelope.js"
 import { ReadBatch } from "./readBatch.js"
 
@@ -25,40 +25,31 @@ interface Settings {
   readonly tagTtl: number
 }
 
-const millis = (
-  name: string,
-  input: Duration.DurationInput | undefined,
-  fallback: number | undefined
-): number | undefined => {
-  if (input === undefined) return fallback
-  const decoded = Duration.decodeUnknown(input)
-  if (decoded._tag === "None") throw new Error(`RedisTier: option "${name}" is not a Duration: ${String(input)}`)
-  const value = Duration.toMillis(decoded.value)
-  if (!(value > 0) || !Number.isFinite(value)) {
-    throw new Error(`RedisTier: option "${name}" must be finite and more than zero`)
-  }
-  return value
-}
+const MODULE = "RedisTier"
 
 const settingsOf = (options: Api.Options): Settings => {
-  const keyPrefix = options.keyPrefix ?? "layercake"
-  const codec = options.codec ?? "json"
-  if (codec !== "json" && codec !== "msgpack") throw new Error(`RedisTier: unknown codec "${String(codec)}"`)
-  const breaker = options.circuitBreaker === false ? undefined : {
-    failureThreshold: options.circuitBreaker?.failureThreshold ?? 5,
-    openForMillis: millis("circuitBreaker.openFor", options.circuitBreaker?.openFor, 5_000)!
-  }
-  if (breaker !== undefined && !(Number.isInteger(breaker.failureThreshold) && breaker.failureThreshold >= 1)) {
-    throw new Error(`RedisTier: option "circuitBreaker.failureThreshold" must be a whole number of at least 1`)
+  const keyPrefix = options.keyPrefix === undefined
+    ? "layercake"
+    : Validate.matching(MODULE, "keyPrefix", options.keyPrefix, /^[^{}]*$/, "a string without { or }")
+  if (!Validate.isWellFormed(keyPrefix)) Validate.raise(MODULE, "keyPrefix", keyPrefix, "a well-formed string")
+  const codec = options.codec === undefined
+    ? "json"
+    : Validate.oneOf(MODULE, "codec", options.codec, ["json", "msgpack"])
+  const breakerOptions = options.circuitBreaker
+  const breaker = breakerOptions === false ? undefined : {
+    failureThreshold: breakerOptions?.failureThreshold === undefined
+      ? 5
+      : Validate.integer(MODULE, "circuitBreaker.failureThreshold", breakerOptions.failureThreshold, 1, 1_000_000),
+    openForMillis: Validate.optionalDuration(MODULE, "circuitBreaker.openFor", breakerOptions?.openFor, 5_000)
   }
   return {
-    name: options.name ?? "redis",
+    name: options.name === undefined ? "redis" : Validate.nonEmptyString(MODULE, "name", options.name),
     keyPrefix: keyPrefix === "" || keyPrefix.endsWith(":") ? keyPrefix : `${keyPrefix}:`,
-    operationTimeout: millis("operationTimeout", options.operationTimeout, 250)!,
+    operationTimeout: Validate.optionalDuration(MODULE, "operationTimeout", options.operationTimeout, 250),
     breaker,
     codec,
-    maxTtl: millis("maxTtl", options.maxTtl, undefined),
-    tagTtl: millis("tagTtl", options.tagTtl, 86_400_000)!
+    maxTtl: Validate.optionalDuration(MODULE, "maxTtl", options.maxTtl, undefined),
+    tagTtl: Validate.optionalDuration(MODULE, "tagTtl", options.tagTtl, 86_400_000)
   }
 }
 
@@ -84,14 +75,15 @@ const decoderOf = (schema: Schema.Schema<any, any>): Decoder => {
 const failureReason = (error: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(error)
 
 /** @internal */
-export const make = (options: Api.Options = {}): Effect.Effect<CacheTier.CacheTier, never, RedisConnection> =>
+export const make = (options: Api.Options = {}): Effect.Effect<CacheTier.CacheTier, never, Connection> =>
   Effect.gen(function*() {
-    const settings = yield* Effect.try(() => settingsOf(options)).pipe(Effect.orDie)
+    // an invalid option throws an InvalidOptionError naming it: a defect of the build
+    const settings = yield* Effect.sync(() => settingsOf(options))
     const connection = yield* RedisConnection
     return makeTier(settings, connection)
   })
 
-const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.CacheTier => {
+const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTier => {
   const { codec, keyPrefix, maxTtl, name, operationTimeout, tagTtl } = settings
   const tagPrefix = `${keyPrefix}~tag:`
   const commands = connection.isCluster
@@ -101,11 +93,18 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
   const batch = new ReadBatch(commands, MAX_BATCH_KEYS)
   const startRead: Start<string, Commands.Raw> = (key, receiver) => batch.read(key, receiver)
 
-  const decode = <A>(key: string, raw: Commands.Raw, schema: Schema.Schema<A, any>): CacheTier.ReadResult<A> => {
+  const decode = <A>(
+    key: string,
+    raw: Commands.Raw,
+    schema: Schema.Schema<A, any>,
+    errorSchema: Schema.Schema<any, any> | undefined
+  ): CacheTier.ReadResult<A> => {
     const bytes = raw[0]
     if (bytes === null) return undefined
     const header = Envelope.decodeHeader(bytes)
     if (typeof header === "string") return new CacheTier.DecodeFailure({ key, reason: header })
+    if (header.negative && errorSchema === undefined) return undefined
+    const readWith: Schema.Schema<any, any> = header.negative ? errorSchema! : schema
     if (!Envelope.isFor(bytes, header, key)) {
       return new CacheTier.DecodeFailure({ key, reason: `the envelope belongs to another key` })
     }
@@ -121,19 +120,20 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
     }
     let decoded: Either.Either<A, ParseResult.ParseError>
     try {
-      decoded = decoderOf(schema)(encoded)
+      decoded = decoderOf(readWith)(encoded)
     } catch (error) {
-      return new CacheTier.DecodeFailure({ key, reason: error instanceof Error ? error.message : String(error) })
+      const reason = `the schema threw: ${error instanceof Error ? error.message : String(error)}`
+      return new CacheTier.DecodeFailure({ key, reason })
     }
     if (Either.isLeft(decoded)) return new CacheTier.DecodeFailure({ key, reason: failureReason(decoded.left) })
     return {
       value: decoded.right,
-      schema,
+      schema: readWith,
       createdAt: header.createdAt,
       freshUntil: header.freshUntil,
       staleUntil: header.staleUntil,
       tags: header.tags,
-      negative: false
+      negative: header.negative
     }
   }
 
@@ -143,7 +143,10 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
     entry: CacheTier.Entry<any>,
     now: number
   ): Commands.Write | CacheTier.TierError | undefined => {
-    if (entry.negative) return undefined
+    const refuse = (cause: string) => new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause })
+    if (!Validate.isWellFormed(key) || !entry.tags.every(Validate.isWellFormed)) {
+      return refuse("the key or a tag is not well-formed Unicode: it would collide with another in Redis")
+    }
     let capped = CacheTier.capLifetime(entry, now, maxTtl)
     if (capped.tags.length > 0) capped = CacheTier.capLifetime(capped, now, tagTtl)
     const px = Math.ceil(capped.staleUntil - now)
@@ -156,12 +159,25 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
         cause: "an entry without a finite staleUntil"
       })
     }
-    const encoded = Schema.encodeEither(entry.schema)(entry.value)
+    let encoded: Either.Either<unknown, ParseResult.ParseError>
+    try {
+      encoded = Schema.encodeEither(entry.schema)(entry.value)
+    } catch (error) {
+      return refuse(`the schema threw: ${error instanceof Error ? error.message : String(error)}`)
+    }
     if (Either.isLeft(encoded)) {
       return new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause: encoded.left })
     }
+    if (codec === "json") {
+      const problem = Validate.jsonProblem(encoded.right)
+      if (problem !== undefined) {
+        return refuse(
+          `${problem}; the json codec would not give it back. Use codec: "msgpack", or a schema whose encoded side is JSON`
+        )
+      }
+    }
     try {
-      return [keyPrefix + key, Envelope.encode(key, capped, capped.tags, encoded.right, codec), px]
+      return [keyPrefix + key, Envelope.encode(key, capped, capped.tags, encoded.right, codec, capped.negative), px]
     } catch (cause) {
       return new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause })
     }
@@ -174,13 +190,19 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
       const now = clock.unsafeCurrentTimeMillis()
       const writes: Array<Commands.Write> = []
       let failure: CacheTier.TierError | undefined
+      const refused: Array<string> = []
       for (const [key, entry] of entries) {
         const write = encode(key, entry, now)
-        if (write instanceof CacheTier.TierError) failure ??= write
-        else if (write !== undefined) writes.push(write)
+        if (write instanceof CacheTier.TierError) {
+          failure ??= write
+          if (Validate.isWellFormed(key)) refused.push(keyPrefix + key)
+        } else if (write !== undefined) writes.push(write)
       }
       const written = writes.length === 0 ? Effect.void : call("set", () => commands.write(writes))
-      return failure === undefined ? written : Effect.zipRight(written, Effect.fail(failure))
+      if (failure === undefined) return written
+      // a value that cannot be written must not leave the key's older value readable
+      const dropped = refused.length === 0 ? Effect.void : call("set", () => commands.unlink(refused))
+      return Effect.zipRight(Effect.zipRight(written, dropped), Effect.fail(failure))
     })
 
   const clear = (prefix: string): Effect.Effect<void, CacheTier.TierError> => {
@@ -205,13 +227,14 @@ const makeTier = (settings: Settings, connection: RedisConnection): CacheTier.Ca
     kind: "shared",
     maxTtl,
     // Decoding in the read's callback keeps the hot path to one Effect step.
-    get: (key, schema) => start("get", startRead, keyPrefix + key, (raw) => decode(key, raw, schema)),
-    getMany: (keys, schema) =>
+    get: (key, schema, errorSchema) =>
+      start("get", startRead, keyPrefix + key, (raw) => decode(key, raw, schema, errorSchema)),
+    getMany: (keys, schema, errorSchema) =>
       call(
         "get",
         () =>
           commands.read(keys.map((key) => keyPrefix + key)).then((raws) =>
-            raws.map((raw, i) => decode(keys[i], raw, schema))
+            raws.map((raw, i) => decode(keys[i], raw, schema, errorSchema))
           )
       ),
     set: (key, entry) => setMany([[key, entry]]),
