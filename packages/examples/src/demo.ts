@@ -79,7 +79,9 @@ const program = (nodeB: Cache.Cache) =>
     )
 
     yield* scene("promotion from L2 keeps the remaining lifetime")
-    yield* cache.set("user:3", User, { id: 3, name: "user-3", since: new Date(0) }, { ttl: "2 seconds" })
+    yield* cache.set("user:3", User, { id: 3, name: "user-3", since: new Date(Date.UTC(2021, 5, 1)) }, {
+      ttl: "2 seconds"
+    })
     yield* Effect.sleep("500 millis")
     const [promoted, promotedMs] = yield* timed(nodeB.getOrCompute("user:3", User, db.loadUser(3)))
     const tiers = (yield* nodeB.stats).perTier.map((tier) => `${tier.name}: ${tier.hits} hits`).join(", ")

@@ -3,7 +3,7 @@
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Cache, CacheTier, InvalidationBus } from "@layercake/core"
-import { FaultyTier, SharedTier } from "@layercake/core/testing"
+import { FaultyTier, SharedTier, TestHelpers } from "@layercake/core/testing"
 import { MemoryTier } from "@layercake/memory"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -49,19 +49,7 @@ const makeDatabase = () => {
 
 const CacheTest = Cache.layer({ namespace: "test" }).pipe(Layer.provide(MemoryTier.layer()))
 
-/** Yields to other fibers until `done` holds; no clock involved. */
-const waitFor = <A, E, R>(effect: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    for (let round = 0; round < 10_000; round++) {
-      const value = yield* effect
-      if (done(value)) return value
-      yield* Effect.yieldNow()
-    }
-    return yield* Effect.dieMessage("waitFor: the condition never held")
-  })
-
-/** Background refreshes and computes have finished. */
-const settled = waitFor(Cache.stats, (stats) => stats.inFlight === 0)
+const { settled, waitFor } = TestHelpers
 
 // --- One cache per test --------------------------------------------------------------
 

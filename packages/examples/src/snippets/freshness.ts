@@ -32,8 +32,17 @@ export const failSafe: Cache.EntryOptions = {
   hardTimeout: "3 seconds"
 }
 
-// Negative caching: a "not found" failure is kept 30 seconds in local tiers.
-export const notFoundFor30s: Cache.EntryOptions = { ttl: "10 minutes", errorTtl: "30 seconds" }
+// Negative caching: a "not found" failure is kept 30 seconds, in every tier (Redis too), and served
+// to callers whose errorSchema decodes it. errorTtl does not type-check without errorSchema.
+export class UserNotFound extends Schema.TaggedError<UserNotFound>()("UserNotFound", { id: Schema.Number }) {}
+export const notFoundFor30s = { ttl: "10 minutes", errorTtl: "30 seconds", errorSchema: UserNotFound } as const
+
+// Adaptive caching: ttl and tags may be functions of the computed value.
+export const Article = Schema.Struct({ id: Schema.Number, authorId: Schema.Number, draft: Schema.Boolean })
+export const byAuthor: Cache.EntryOptions<typeof Article.Type> = {
+  ttl: (article) => article.draft ? "10 seconds" : "1 hour",
+  tags: (article) => [`author:${article.authorId}`]
+}
 
 // --- Defaults for the whole layer ---------------------------------------------------
 

@@ -3,8 +3,10 @@
  */
 import { Cache } from "@layercake/core"
 import { MemoryTier } from "@layercake/memory"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -55,6 +57,15 @@ export const Configured = Cache.layer({
   staleIfError: "1 hour", // a default for every call below
   hardTimeout: "5 seconds"
 }).pipe(Layer.provide(MemoryTier.layer()))
+
+export const FromConfig = Cache.layerConfig({
+  namespace: Config.string("CACHE_NAMESPACE").pipe(Config.withDefault("shop")),
+  defaultTtl: Config.duration("CACHE_TTL").pipe(Config.withDefault(Duration.minutes(10)))
+}).pipe(
+  Layer.provide(
+    MemoryTier.layerConfig({ maxEntries: Config.integer("CACHE_ENTRIES").pipe(Config.withDefault(50_000)) })
+  )
+)
 
 // --- The other operations ------------------------------------------------------
 

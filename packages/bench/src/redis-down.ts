@@ -3,10 +3,11 @@
  * connections (stopped), and Redis hanging (SIGSTOP), with the breaker closed
  * (each call bounded by `operationTimeout`) and open (the tier is skipped).
  *
- * Run: pnpm --filter @layercake/redis exec tsx --conditions=@layercake/source test/bench/redisDown.ts
+ * Run: pnpm --filter @layercake/bench exec tsx --conditions=@layercake/source src/redis-down.ts
  */
 import { Cache, CacheTier } from "@layercake/core"
 import { MemoryTier } from "@layercake/memory"
+import { RedisConnection, RedisTier } from "@layercake/redis"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -14,8 +15,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
-import { RedisConnection, RedisTier } from "../../src/index.js"
-import { startRedis } from "../harness/redisServer.js"
+import { startRedis } from "../../redis/test/harness/redisServer.js"
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6
 

@@ -6,10 +6,11 @@
  * side by side in interleaved rounds; medians of wall time and of process CPU
  * time per read. See docs/benchmarks.md, "L2 (Redis): reading".
  *
- * Run: pnpm --filter @layercake/redis exec tsx --conditions=@layercake/source test/bench/l2Breakdown.ts
+ * Run: pnpm --filter @layercake/bench exec tsx --conditions=@layercake/source src/l2-breakdown.ts
  */
 import { Cache, CacheTier } from "@layercake/core"
 import { MemoryTier } from "@layercake/memory"
+import { RedisConnection, RedisTier } from "@layercake/redis"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -17,12 +18,11 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
-import { RedisConnection, RedisTier } from "../../src/index.js"
-import { makeCalls, type Receiver } from "../../src/internal/call.js"
-import * as Commands from "../../src/internal/commands.js"
-import { ReadBatch } from "../../src/internal/readBatch.js"
-import * as Scripts from "../../src/internal/scripts.js"
-import { startRedis } from "../harness/redisServer.js"
+import { makeCalls, type Receiver } from "../../redis/src/internal/call.js"
+import * as Commands from "../../redis/src/internal/commands.js"
+import { ReadBatch } from "../../redis/src/internal/readBatch.js"
+import * as Scripts from "../../redis/src/internal/scripts.js"
+import { startRedis } from "../../redis/test/harness/redisServer.js"
 
 const User = Schema.Struct({ id: Schema.Number, name: Schema.String })
 const user = { id: 1, name: "ada" }
