@@ -72,9 +72,10 @@ export class Counters {
     this.values[name]++
   }
 
-  /** A fresh hit, the hot path's bookkeeping: a named field, no keyed access. */
-  hit(): void {
+  /** A fresh hit in the top tier, the hot path's bookkeeping: named fields, no keyed access. */
+  topHit(): void {
     this.values.hits++
+    this.tiers[0].hits++
   }
 
   tier(index: number, outcome: "hits" | "misses" | "errors"): void {

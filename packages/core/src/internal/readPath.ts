@@ -5,8 +5,8 @@ import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
 import type { EntryOptions } from "../Cache.js"
-import type { Entry } from "../CacheTier.js"
-import type { ComputeTimeoutError } from "./errors.js"
+import type { Entry, ReadResult } from "../CacheTier.js"
+import { type ComputeTimeoutError, DecodeFailure } from "./errors.js"
 import * as Flights from "./flights.js"
 import * as Lifecycle from "./lifecycle.js"
 import { toMillis } from "./policy.js"
@@ -42,9 +42,9 @@ const hotRefreshAfter = (state: CacheState, fullKey: string, options: EntryOptio
   )
 }
 
-/** A hit that needs no decision beyond "fresh": served without a span or an Effect step. */
-const isPlainHit = <A>(read: Stack.Read<A>, now: number, refreshAfter: number): read is Entry<A> =>
-  read !== undefined && !Effect.isEffect(read) && !read.negative && now < read.freshUntil &&
+/** A hit of the top tier that needs no decision beyond "fresh": served without a span or an Effect step. */
+const isFreshHit = <A>(read: ReadResult<A>, now: number, refreshAfter: number): read is Entry<A> =>
+  read !== undefined && !(read instanceof DecodeFailure) && !read.negative && now < read.freshUntil &&
   now < read.createdAt + refreshAfter
 
 /**
@@ -64,10 +64,18 @@ export const getOrCompute = <A, E, R>(
     const clock = clockOf(fiber)
     const now = clock.unsafeCurrentTimeMillis()
     const fullKey = state.prefix + key
-    const read = Stack.read(state.members, 0, fullKey, schema, options?.errorSchema, now, state.observer)
-    if (isPlainHit(read, now, hotRefreshAfter(state, fullKey, options))) {
-      state.counters.hit()
-      return Effect.succeed(read.value)
+    const errorSchema = options?.errorSchema
+    let read: Stack.Read<A>
+    const top = state.topSync
+    if (top !== undefined) {
+      const first = top.get(fullKey, schema, errorSchema, now)
+      if (isFreshHit(first, now, hotRefreshAfter(state, fullKey, options))) {
+        state.counters.topHit()
+        return Effect.succeed(first.value)
+      }
+      read = Stack.readAfterFirst(state.members, first, fullKey, schema, errorSchema, now, state.observer)
+    } else {
+      read = Stack.read(state.members, 0, fullKey, schema, errorSchema, now, state.observer)
     }
     const decided = Effect.suspend(() => {
       Validate.checkKey("key", key)
@@ -127,10 +135,17 @@ export const get = <A>(
     const clock = clockOf(fiber)
     const now = clock.unsafeCurrentTimeMillis()
     const fullKey = state.prefix + key
-    const read = Stack.read(state.members, 0, fullKey, schema, undefined, now, state.observer)
-    if (isPlainHit(read, now, Infinity)) {
-      state.counters.hit()
-      return Effect.succeed(Option.some(read.value))
+    let read: Stack.Read<A>
+    const top = state.topSync
+    if (top !== undefined) {
+      const first = top.get(fullKey, schema, undefined, now)
+      if (isFreshHit(first, now, Infinity)) {
+        state.counters.topHit()
+        return Effect.succeed(Option.some(first.value))
+      }
+      read = Stack.readAfterFirst(state.members, first, fullKey, schema, undefined, now, state.observer)
+    } else {
+      read = Stack.read(state.members, 0, fullKey, schema, undefined, now, state.observer)
     }
     const classify = (found: Entry<A> | undefined): Option.Option<A> => {
       switch (Lifecycle.classify(found, clock.unsafeCurrentTimeMillis(), state.defaults, Infinity)) {

@@ -93,6 +93,21 @@ export const read = <A>(
   return undefined
 }
 
+/**
+ * `read` when the caller has already read member 0 synchronously (the L1 hit
+ * check) and got `first`: goes on from there without reading it again.
+ * @internal
+ */
+export const readAfterFirst = <A>(
+  members: ReadonlyArray<Tier>,
+  first: ReadResult<A>,
+  key: string,
+  schema: Schema.Schema<A, any>,
+  errorSchema: Schema.Schema<any, any> | undefined,
+  now: number,
+  observer: ReadObserver
+): Read<A> => found(members, 0, key, first, now, observer) ?? read(members, 1, key, schema, errorSchema, now, observer)
+
 const readOn = <A>(
   members: ReadonlyArray<Tier>,
   start: number,

@@ -21,6 +21,8 @@ export class CacheState {
   readonly counters: Counters
   readonly inflight = new Inflight()
   readonly local: ReadonlyArray<Tier>
+  /** The top tier's synchronous access, read first by every `get` / `getOrCompute` (the L1 hit). */
+  readonly topSync: Tier["sync"]
   readonly observer: ReadObserver
   /** key -> time before which a failing source is not retried while stale is served. */
   readonly retryAfter = new Map<string, number>()
@@ -48,6 +50,7 @@ export class CacheState {
     this.prefix = `${namespace}:`
     this.counters = new Counters(namespace, members.map((member) => member.name))
     this.local = members.filter((member) => member.kind === "local")
+    this.topSync = members[0].sync
     const counters = this.counters
     this.observer = {
       hit: (index) => counters.tier(index, "hits"),

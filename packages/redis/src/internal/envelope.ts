@@ -4,8 +4,9 @@
  * ```
  * offset  size  field
  *  0      2     magic "LC"
- *  2      1     format version (1)
- *  3      1     codec id (1 = json, 2 = msgpack), plus 0x80 for a cached failure (negative caching)
+ *  2      1     format version (2; version 1 had no negative flag and reads as a DecodeFailure)
+ *  3      1     flags | codec id: codec 1 = json, 2 = msgpack (low bits); 0x80 = a cached failure
+ *                 (negative caching), whose payload is the error encoded with its error schema
  *  4      8     createdAt   float64 BE, epoch ms
  * 12      8     freshUntil  float64 BE
  * 20      8     staleUntil  float64 BE
@@ -28,7 +29,7 @@ export type Codec = "json" | "msgpack"
 /** @internal */
 export const MAGIC = "LC"
 /** @internal */
-export const VERSION = 1
+export const VERSION = 2
 /** Bytes before the key. @internal */
 export const FIXED_HEADER = 32
 

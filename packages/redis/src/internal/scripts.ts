@@ -5,6 +5,7 @@
  * @internal
  */
 import { createHash } from "node:crypto"
+import { VERSION } from "./envelope.js"
 
 /** @internal */
 export interface Script {
@@ -16,14 +17,14 @@ const script = (lua: string): Script => ({ lua, sha: createHash("sha1").update(l
 
 /**
  * Lua: the newest invalidation time (the raw string) of the tags listed in
- * envelope `v`, or false. Any value that is not a well-formed version-1
- * envelope gives false; the client reports it. Tag keys holding another type
+ * envelope `v`, or false. Any value that is not a well-formed envelope of
+ * this format version gives false; the client reports it. Tag keys holding another type
  * are ignored.
  */
 const newestTagTime = String.raw`
 local function newest(v, prefix)
   local n = #v
-  if n < 34 or string.sub(v, 1, 3) ~= 'LC\1' then return false end
+  if n < 34 or string.sub(v, 1, 3) ~= string.char(76, 67, ${VERSION}) then return false end
   local b1, b2, b3, b4 = string.byte(v, 29, 32)
   local p = 33 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
   if p + 1 > n then return false end
