@@ -18,11 +18,12 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
+// The steps below the public API are internals of @layercake/redis (not exported): read from its source.
 import { makeCalls, type Receiver } from "../../redis/src/internal/call.js"
 import * as Commands from "../../redis/src/internal/commands.js"
 import { ReadBatch } from "../../redis/src/internal/readBatch.js"
 import * as Scripts from "../../redis/src/internal/scripts.js"
-import { startRedis } from "../../redis/test/harness/redisServer.js"
+import { startRedis } from "./redis-server.js"
 
 const User = Schema.Struct({ id: Schema.Number, name: Schema.String })
 const user = { id: 1, name: "ada" }

@@ -10,12 +10,29 @@ import { MemoryTier } from "@layercake/memory"
 import { RedisConnection, RedisTier } from "@layercake/redis"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
-import { startRedis } from "../../redis/test/harness/redisServer.js"
+import { Redis } from "ioredis"
+import { startRedis as startServer } from "./redis-server.js"
+
+/** A throw-away server this script may stop and pause (SIGSTOP); its pid comes from INFO. */
+const startRedis = async () => {
+  if (process.env.REDIS_URL) throw new Error("redis-down stops and pauses its own servers: unset REDIS_URL")
+  const server = await startServer()
+  const probe = new Redis(server.url)
+  const pid = Number(/process_id:(\d+)/.exec(await probe.info("server"))?.[1])
+  probe.disconnect()
+  return {
+    url: server.url,
+    stop: server.stop,
+    pause: () => process.kill(pid, "SIGSTOP"),
+    resume: () => process.kill(pid, "SIGCONT")
+  }
+}
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6
 
@@ -65,7 +82,7 @@ const main = async () => {
   const { cache } = await buildCache(server.url, scope)
   show("Redis up: misses (compute + write to L1 and Redis)", await misses(cache, "up", 5))
 
-  await server.kill()
+  await server.stop()
   show("Redis stopped: misses 1-5 (breaker closed)", await misses(cache, "refused", 5))
   show("Redis stopped: misses 6-10 (breaker open)", await misses(cache, "refused-open", 5))
 
@@ -77,16 +94,15 @@ const main = async () => {
   paused.resume()
 
   const dead = await startRedis()
-  await dead.kill()
+  await dead.stop()
   const { buildMs, cache: startedDown } = await buildCache(dead.url, scope)
   console.log(
     `layer build with Redis down at start: ${buildMs.toFixed(1)} ms (build with Redis up: ${pausedBuild.toFixed(1)} ms)`
   )
   show("Redis down since start: misses 1-5", await misses(startedDown, "cold", 5))
 
-  await Effect.runPromise(Scope.close(scope, Effect.void as any))
+  await Effect.runPromise(Scope.close(scope, Exit.void))
   await paused.stop()
-  await server.stop()
   process.exit(0)
 }
 main()

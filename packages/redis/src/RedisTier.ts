@@ -2,11 +2,12 @@
  * A shared `CacheTier` in Redis (standalone, Sentinel or Cluster), over the
  * `RedisConnection` in context.
  *
- * - Every entry is a versioned binary envelope: times, tags, its own key, and
- *   the value encoded with the entry's Schema, then JSON or MessagePack. Bytes
- *   that do not decode with the reader's schema (corrupt, foreign, another
- *   envelope version, a schema that changed shape, a value found under another
- *   key) are a `DecodeFailure`: a counted miss, never an error.
+ * - Every entry is a versioned binary envelope (format 2): times, tags, its
+ *   own key, a flag for a cached failure, and the value encoded with the
+ *   entry's Schema, then JSON or MessagePack. Bytes that do not decode with the
+ *   reader's schema (corrupt, foreign, another envelope version such as the
+ *   format 1 of earlier releases, a schema that changed shape, a value found
+ *   under another key) are a `DecodeFailure`: a counted miss, never an error.
  * - Physical expiry (`PX`) is the entry's hard end (`staleUntil`); freshness is
  *   decided by the `Cache` from the envelope, with the Effect `Clock`.
  * - Tags: `invalidateTags` records the invalidation time of each tag in Redis
@@ -24,15 +25,23 @@
  * - Every call is bounded by `operationTimeout` and goes through a circuit
  *   breaker; while it is open calls fail at once with `reason: "CircuitOpen"`
  *   and the `Cache` skips the tier. Both are measured on the Effect `Clock`
- *   (under a `TestClock`, adjust it to see a timeout). Cached failures
- *   (negative entries) are stored like values (a flag in the envelope's codec byte, the payload encoded
- *   with the caller's `errorSchema`) and read only by callers that pass one.
+ *   (under a `TestClock`, adjust it to see a timeout).
+ * - Cached failures (`errorTtl`) are stored like values: the error encoded with
+ *   the entry's error schema, flagged in the envelope. A read returns one only
+ *   when it passes an `errorSchema` (decoded with it; a mismatch is a
+ *   `DecodeFailure`); to any other reader it is a plain miss.
  * - Values the json codec would not give back (`NaN`, `Infinity`, a `Date` or
- *   `Map` on the encoded side, `undefined` in an array, bigint) and keys or
- *   tags that are not well-formed Unicode are refused by `set` (an `Encode`
- *   tier error; `Cache.set` then fails with a `ParseError`), and the key's older
- *   entry is deleted. Schema code that throws is a decode failure on read and an
- *   `Encode` error on write.
+ *   `Map` on the encoded side, `undefined` in an array, bigint) are refused by
+ *   `set` with an `Encode` tier error that says what and points at
+ *   `codec: "msgpack"`; `Cache.set` then fails with a `ParseError`. The key's
+ *   older entry is deleted. Schema code that throws is a `DecodeFailure` on
+ *   read and an `Encode` error on write, never a defect.
+ * - Keys and tags must be well-formed Unicode (Redis stores UTF-8, where every
+ *   lone surrogate becomes U+FFFD, so two keys would share one Redis key). The
+ *   `Cache` rejects them before they reach a tier; called directly, `set`
+ *   refuses them (`Encode`), `get` / `getMany` give a `DecodeFailure` without a
+ *   round trip, and `delete` / `invalidateTags` skip them (nothing is stored
+ *   under them).
  * - Writes: `set` is one SET with PX, `setMany` one pipeline (in Cluster, one
  *   SET per key, all sent at once).
  *
@@ -54,8 +63,8 @@ import type { RedisConnection } from "./RedisConnection.js"
 export interface Options {
   /**
    * Prepended to every key (a `:` is added when it does not end with one).
-   * Default `"layercake"`. Keep `{` out of it: in Cluster a hash tag in the
-   * prefix would put every key in one slot.
+   * Default `"layercake"`. Well-formed Unicode without `{` or `}`: in Cluster
+   * a hash tag in the prefix would put every key in one slot.
    */
   readonly keyPrefix?: string | undefined
   /** The tier's name in stats and logs. Default `"redis"`. */

@@ -47,6 +47,22 @@ describe("envelope", () => {
     assert.isFalse(check("k:é", "k:è"))
   })
 
+  it("is format 2, and flags a cached failure in the codec byte without changing the codec", () => {
+    for (const codec of ["json", "msgpack"] as const) {
+      const positive = Envelope.encode("k", times, ["t"], { a: 1 }, codec)
+      const negative = Envelope.encode("k", times, ["t"], { a: 1 }, codec, true)
+      assert.strictEqual(positive[2], 2)
+      assert.strictEqual(negative[2], 2)
+      const header = Envelope.decodeHeader(negative) as Envelope.Header
+      const plain = Envelope.decodeHeader(positive) as Envelope.Header
+      assert.isTrue(header.negative)
+      assert.isFalse(plain.negative)
+      assert.strictEqual(header.codec, plain.codec)
+      assert.deepStrictEqual(header.tags, ["t"])
+      assert.deepStrictEqual(Envelope.decodePayload(negative, header), { a: 1 })
+    }
+  })
+
   it("keeps fractional and far-future times exactly (float64)", () => {
     const bytes = Envelope.encode("k", { createdAt: 0.5, freshUntil: 8.64e15, staleUntil: 8.64e15 }, [], 1, "json")
     const header = Envelope.decodeHeader(bytes) as Envelope.Header
@@ -76,9 +92,9 @@ describe("envelope", () => {
     const good = Envelope.encode("key", times, ["t"], { a: 1 }, "json")
     assert.strictEqual(Envelope.decodeHeader(Buffer.from("hello")), "not a layercake envelope")
     assert.strictEqual(Envelope.decodeHeader(Buffer.alloc(0)), "not a layercake envelope")
-    const oldVersion = Buffer.from(good)
-    oldVersion[2] = 0
-    assert.strictEqual(Envelope.decodeHeader(oldVersion), "unknown envelope version 0")
+    const formatOne = Buffer.from(good)
+    formatOne[2] = 1 // the format before the negative flag
+    assert.strictEqual(Envelope.decodeHeader(formatOne), "unknown envelope version 1")
     const unknownCodec = Buffer.from(good)
     unknownCodec[3] = 9
     assert.strictEqual(Envelope.decodeHeader(unknownCodec), "unknown codec id 9")

@@ -14,46 +14,52 @@ import { standalone, unique } from "./utils.js"
 
 const pretty = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "no failure"
 
-describe("options", () => {
-  it.scoped("a bad RedisTier option is a defect naming the option, the value and what is accepted", () =>
-    Effect.gen(function*() {
-      for (
-        const [options, expected] of [
-          [{ codec: "xml" }, `RedisTier option "codec" is invalid: got "xml", expected one of "json", "msgpack"`],
-          [
-            { operationTimeout: 0 },
-            `RedisTier option "operationTimeout" is invalid: got 0, expected a Duration above zero`
-          ],
-          [
-            { circuitBreaker: { openFor: "never" } },
-            `RedisTier option "circuitBreaker.openFor" is invalid: got "never"`
-          ],
-          [{ circuitBreaker: { failureThreshold: 0 } }, `"circuitBreaker.failureThreshold" is invalid: got 0`],
-          [{ tagTtl: -5 }, `RedisTier option "tagTtl" is invalid: got -5`],
-          [{ maxTtl: "soon" }, `RedisTier option "maxTtl" is invalid: got "soon"`],
-          [{ keyPrefix: "{app}" }, `RedisTier option "keyPrefix" is invalid: got "{app}"`],
-          [{ name: "" }, `RedisTier option "name" is invalid: got ""`]
-        ] as const
-      ) {
-        const exit = yield* Effect.exit(RedisTier.make(options as RedisTier.Options))
-        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), JSON.stringify(options))
-        assert.include(pretty(exit), expected)
-      }
-    }).pipe(Effect.provide(standalone())))
+const tierCases: ReadonlyArray<readonly [option: string, options: unknown, expected: string]> = [
+  ["codec", { codec: "xml" }, `RedisTier option "codec" is invalid: got "xml", expected one of "json", "msgpack"`],
+  ["operationTimeout", { operationTimeout: 0 }, `"operationTimeout" is invalid: got 0, expected a Duration above zero`],
+  ["circuitBreaker", { circuitBreaker: "off" }, `RedisTier option "circuitBreaker" is invalid: got "off"`],
+  [
+    "circuitBreaker.openFor",
+    { circuitBreaker: { openFor: "never" } },
+    `"circuitBreaker.openFor" is invalid: got "never"`
+  ],
+  [
+    "circuitBreaker.failureThreshold",
+    { circuitBreaker: { failureThreshold: 0 } },
+    `"circuitBreaker.failureThreshold" is invalid: got 0, expected a whole number from 1`
+  ],
+  ["maxTtl", { maxTtl: "soon" }, `RedisTier option "maxTtl" is invalid: got "soon"`],
+  ["tagTtl", { tagTtl: -5 }, `RedisTier option "tagTtl" is invalid: got -5`],
+  ["name", { name: "" }, `RedisTier option "name" is invalid: got "", expected a non-empty, well-formed string`],
+  ["keyPrefix", { keyPrefix: "{app}" }, `RedisTier option "keyPrefix" is invalid: got "{app}"`],
+  ["keyPrefix (ill-formed)", { keyPrefix: "app\uD800" }, `RedisTier option "keyPrefix" is invalid: got "app\\ud800"`]
+]
 
-  it.scoped("a bad RedisConnection option is a defect naming the option", () =>
+describe("options", () => {
+  for (const [option, options, expected] of tierCases) {
+    it.scoped(`RedisTier ${option}: a defect naming the option, the value and what is accepted`, () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(Layer.build(RedisTier.layer(options as RedisTier.Options)))
+        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), "a defect")
+        assert.include(pretty(exit), expected)
+      }).pipe(Effect.provide(standalone())))
+  }
+
+  it.scoped("RedisConnection connectTimeout: a defect naming the option and the value", () =>
     Effect.gen(function*() {
-      const soon = yield* Effect.exit(Layer.build(RedisConnection.layer({ connectTimeout: "soon" as never })))
-      assert.isTrue(Exit.isFailure(soon) && Cause.isDie(soon.cause))
+      const exit = yield* Effect.exit(Layer.build(RedisConnection.layer({ connectTimeout: "soon" as never })))
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), "a defect")
       assert.include(
-        pretty(soon),
+        pretty(exit),
         `RedisConnection option "connectTimeout" is invalid: got "soon", expected a Duration`
       )
-      const failFast = yield* Effect.exit(Layer.build(RedisConnection.layer({ failFast: "yes" as never })))
-      assert.include(
-        pretty(failFast),
-        `RedisConnection option "failFast" is invalid: got "yes", expected true or false`
-      )
+    }))
+
+  it.scoped("RedisConnection failFast: a defect naming the option and the value", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Layer.build(RedisConnection.layer({ failFast: "yes" as never })))
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), "a defect")
+      assert.include(pretty(exit), `RedisConnection option "failFast" is invalid: got "yes", expected true or false`)
     }))
 
   it.scoped("RedisTier.layerConfig reads its options from a ConfigProvider", () =>

@@ -244,17 +244,88 @@ describe("RedisTier (standalone)", () => {
         const failed = yield* Effect.flip(tier.set("e", entry("v", Exploding, now)))
         assert.strictEqual(failed.reason, "Encode")
         assert.include(failed.message, "encode exploded")
+        const many = yield* tier.getMany(["k", "missing"], Url)
+        assert.instanceOf(many[0], CacheTier.DecodeFailure)
+        assert.include((many[0] as CacheTier.DecodeFailure).reason, "the schema threw")
+        // an encoded value whose getter throws while the json check walks it
+        const Hostile = Schema.declare((u: unknown): u is object => typeof u === "object" && u !== null)
+        const hostile = Object.defineProperty({}, "field", {
+          enumerable: true,
+          get: () => {
+            throw new Error("getter exploded")
+          }
+        })
+        const walked = yield* Effect.flip(tier.set("h", entry(hostile, Hostile, now)))
+        assert.strictEqual(walked.reason, "Encode")
+        assert.include(walked.message, "getter exploded")
       }).pipe(Effect.provide(standalone())))
 
-    it.scoped("a key that is not well-formed Unicode is refused by set and never read as another key", () =>
+    it.scoped("a key that is not well-formed Unicode: set refuses it, get is a decode failure without a round trip", () =>
       Effect.gen(function*() {
-        const tier = yield* buildTier({ keyPrefix: unique("surrogate") })
+        const prefix = unique("surrogate")
+        const tier = yield* buildTier({ keyPrefix: prefix })
         const now = yield* Clock.currentTimeMillis
         const failed = yield* Effect.flip(tier.set("\uD800", entry("a", Schema.String, now)))
         assert.strictEqual(failed.reason, "Encode")
+        assert.include(failed.message, "not well-formed Unicode")
+        // in UTF-8 both lone surrogates become U+FFFD: the Redis key of "\uFFFD"
         yield* tier.set("\uFFFD", entry("replacement", Schema.String, now))
+        const recorder = recordCommands(yield* client)
         const read = yield* tier.get("\uDC00", Schema.String)
-        assert.isTrue(read === undefined || read instanceof CacheTier.DecodeFailure)
+        const many = yield* tier.getMany(["\uFFFD", "\uD800", "missing"], Schema.String)
+        yield* tier.delete(["\uD800"])
+        recorder.restore()
+        assert.instanceOf(read, CacheTier.DecodeFailure)
+        assert.include((read as CacheTier.DecodeFailure).reason, "not well-formed Unicode")
+        assert.strictEqual((many[0] as CacheTier.Entry<string>).value, "replacement")
+        assert.instanceOf(many[1], CacheTier.DecodeFailure)
+        assert.isUndefined(many[2])
+        assert.deepStrictEqual(recorder.names.filter((name) => name !== "evalsha" && name !== "eval"), [])
+        assert.strictEqual(recorder.names.length, 1, "only getMany's well-formed keys went to Redis")
+        assert.strictEqual(
+          ((yield* tier.get("\uFFFD", Schema.String)) as CacheTier.Entry<string>).value,
+          "replacement",
+          "deleting the ill-formed key did not delete the key it collides with"
+        )
+      }).pipe(Effect.provide(standalone())))
+
+    it.scoped("a tag that is not well-formed Unicode is refused by set, and the key's older value deleted", () =>
+      Effect.gen(function*() {
+        const prefix = unique("surrogate-tag")
+        const tier = yield* buildTier({ keyPrefix: prefix })
+        const now = yield* Clock.currentTimeMillis
+        yield* tier.set("k", entry("old", Schema.String, now))
+        const failed = yield* Effect.flip(tier.set("k", entry("new", Schema.String, now, ["ok", "\uDBFF"])))
+        assert.strictEqual(failed.reason, "Encode")
+        assert.include(failed.message, "a tag is not well-formed Unicode")
+        assert.isUndefined(yield* tier.get("k", Schema.String))
+      }).pipe(Effect.provide(standalone())))
+
+    it.scoped("a format-1 envelope (before the negative flag) is a decode failure, tags or not", () =>
+      Effect.gen(function*() {
+        const prefix = unique("format-1")
+        const tier = yield* buildTier({ keyPrefix: prefix })
+        const now = yield* Clock.currentTimeMillis
+        const raw = yield* redis
+        for (const tags of [[], ["t"]]) {
+          yield* tier.set("k", entry(1, Schema.Number, now, tags))
+          const bytes = (yield* promise(() => raw.getBuffer(`${prefix}:k`)))!
+          bytes[2] = 1
+          yield* promise(() => raw.set(`${prefix}:k`, bytes))
+          const read = yield* tier.get("k", Schema.Number)
+          assert.instanceOf(read, CacheTier.DecodeFailure)
+          assert.strictEqual((read as CacheTier.DecodeFailure).reason, "unknown envelope version 1")
+        }
+      }).pipe(Effect.provide(standalone())))
+
+    it.scoped("a cached failure with tags is hidden by invalidateTags like a value", () =>
+      Effect.gen(function*() {
+        const tier = yield* buildTier({ keyPrefix: unique("negative-tags") })
+        const now = yield* Clock.currentTimeMillis
+        yield* tier.set("k", { ...entry("boom", Schema.String, now, ["t"]), negative: true })
+        assert.isTrue(((yield* tier.get("k", Schema.Number, Schema.String)) as CacheTier.Entry).negative)
+        yield* tier.invalidateTags(["t"], now)
+        assert.isUndefined(yield* tier.get("k", Schema.Number, Schema.String))
       }).pipe(Effect.provide(standalone())))
 
     it.scoped("PX is the entry's hard end (staleUntil - now), in milliseconds", () =>
@@ -423,7 +494,7 @@ describe("RedisTier (standalone)", () => {
 
         yield* cache.set("old", V1, { id: 1, name: "a" })
         const old = (yield* promise(() => raw.getBuffer(key("old"))))!
-        old[2] = 0
+        old[2] = 1 // format 1, before the negative flag
         yield* promise(() => raw.set(key("old"), old))
 
         yield* cache.set("shape", V1, { id: 1, name: "a" })

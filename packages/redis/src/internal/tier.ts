@@ -27,15 +27,26 @@ interface Settings {
 
 const MODULE = "RedisTier"
 
+/** A hash tag in the prefix would put every key in one Cluster slot; a lone surrogate would collide in UTF-8. */
+const keyPrefixOf = (input: unknown): string => {
+  if (typeof input !== "string" || /[{}]/.test(input) || !Validate.isWellFormed(input)) {
+    Validate.raise(MODULE, "keyPrefix", input, "a well-formed string without { or }")
+  }
+  return input as string
+}
+
 const settingsOf = (options: Api.Options): Settings => {
-  const keyPrefix = options.keyPrefix === undefined
-    ? "layercake"
-    : Validate.matching(MODULE, "keyPrefix", options.keyPrefix, /^[^{}]*$/, "a string without { or }")
-  if (!Validate.isWellFormed(keyPrefix)) Validate.raise(MODULE, "keyPrefix", keyPrefix, "a well-formed string")
+  const keyPrefix = options.keyPrefix === undefined ? "layercake" : keyPrefixOf(options.keyPrefix)
   const codec = options.codec === undefined
     ? "json"
     : Validate.oneOf(MODULE, "codec", options.codec, ["json", "msgpack"])
   const breakerOptions = options.circuitBreaker
+  if (
+    breakerOptions !== undefined && breakerOptions !== false &&
+    (typeof breakerOptions !== "object" || breakerOptions === null)
+  ) {
+    Validate.raise(MODULE, "circuitBreaker", breakerOptions, "false, or { failureThreshold?, openFor? }")
+  }
   const breaker = breakerOptions === false ? undefined : {
     failureThreshold: breakerOptions?.failureThreshold === undefined
       ? 5
@@ -59,11 +70,12 @@ const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&")
 /** Reads that start in one tick go to Redis together, at most this many keys per command. */
 const MAX_BATCH_KEYS = 128
 
-type Decoder = (input: unknown) => Either.Either<any, ParseResult.ParseError>
-const decoders = new WeakMap<Schema.Schema<any, any>, Decoder>()
+type Parser = (input: unknown) => Either.Either<any, ParseResult.ParseError>
+const decoders = new WeakMap<Schema.Schema<any, any>, Parser>()
+const encoders = new WeakMap<Schema.Schema<any, any>, Parser>()
 
 /** The schema's decoder, made once per schema. */
-const decoderOf = (schema: Schema.Schema<any, any>): Decoder => {
+const decoderOf = (schema: Schema.Schema<any, any>): Parser => {
   let decoder = decoders.get(schema)
   if (decoder === undefined) {
     decoder = Schema.decodeUnknownEither(schema)
@@ -71,6 +83,25 @@ const decoderOf = (schema: Schema.Schema<any, any>): Decoder => {
   }
   return decoder
 }
+
+/** The schema's encoder, made once per schema. */
+const encoderOf = (schema: Schema.Schema<any, any>): Parser => {
+  let encoder = encoders.get(schema)
+  if (encoder === undefined) {
+    encoder = Schema.encodeUnknownEither(schema)
+    encoders.set(schema, encoder)
+  }
+  return encoder
+}
+
+const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
+
+/**
+ * Why an ill-formed key reads as a decode failure: Redis stores keys as UTF-8,
+ * where a lone surrogate becomes U+FFFD, so it would share its bytes with
+ * another key. Nothing is ever written under it (`set` refuses it).
+ */
+const ILL_FORMED_KEY = "the key is not well-formed Unicode (a lone surrogate); nothing is stored under it"
 
 const failureReason = (error: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(error)
 
@@ -113,17 +144,13 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
     try {
       encoded = Envelope.decodePayload(bytes, header)
     } catch (error) {
-      return new CacheTier.DecodeFailure({
-        key,
-        reason: `corrupt payload: ${error instanceof Error ? error.message : String(error)}`
-      })
+      return new CacheTier.DecodeFailure({ key, reason: `corrupt payload: ${messageOf(error)}` })
     }
     let decoded: Either.Either<A, ParseResult.ParseError>
     try {
       decoded = decoderOf(readWith)(encoded)
     } catch (error) {
-      const reason = `the schema threw: ${error instanceof Error ? error.message : String(error)}`
-      return new CacheTier.DecodeFailure({ key, reason })
+      return new CacheTier.DecodeFailure({ key, reason: `the schema threw: ${messageOf(error)}` })
     }
     if (Either.isLeft(decoded)) return new CacheTier.DecodeFailure({ key, reason: failureReason(decoded.left) })
     return {
@@ -143,43 +170,34 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
     entry: CacheTier.Entry<any>,
     now: number
   ): Commands.Write | CacheTier.TierError | undefined => {
-    const refuse = (cause: string) => new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause })
-    if (!Validate.isWellFormed(key) || !entry.tags.every(Validate.isWellFormed)) {
-      return refuse("the key or a tag is not well-formed Unicode: it would collide with another in Redis")
+    const refuse = (cause: unknown) =>
+      new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause })
+    if (!Validate.isWellFormed(key)) {
+      return refuse("the key is not well-formed Unicode (a lone surrogate): in Redis it would collide with another")
+    }
+    if (!entry.tags.every(Validate.isWellFormed)) {
+      return refuse("a tag is not well-formed Unicode (a lone surrogate): in Redis it would collide with another")
     }
     let capped = CacheTier.capLifetime(entry, now, maxTtl)
     if (capped.tags.length > 0) capped = CacheTier.capLifetime(capped, now, tagTtl)
     const px = Math.ceil(capped.staleUntil - now)
     if (!(px > 0)) return undefined
-    if (px === Infinity) {
-      return new CacheTier.TierError({
-        tier: name,
-        operation: "set",
-        reason: "Encode",
-        cause: "an entry without a finite staleUntil"
-      })
-    }
-    let encoded: Either.Either<unknown, ParseResult.ParseError>
+    if (px === Infinity) return refuse("an entry without a finite staleUntil")
+    // user Schema code (and, for json, a getter or toJSON) may throw: a refused value, never a defect
     try {
-      encoded = Schema.encodeEither(entry.schema)(entry.value)
-    } catch (error) {
-      return refuse(`the schema threw: ${error instanceof Error ? error.message : String(error)}`)
-    }
-    if (Either.isLeft(encoded)) {
-      return new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause: encoded.left })
-    }
-    if (codec === "json") {
-      const problem = Validate.jsonProblem(encoded.right)
-      if (problem !== undefined) {
-        return refuse(
-          `${problem}; the json codec would not give it back. Use codec: "msgpack", or a schema whose encoded side is JSON`
-        )
+      const encoded = encoderOf(entry.schema)(entry.value)
+      if (Either.isLeft(encoded)) return refuse(encoded.left)
+      if (codec === "json") {
+        const problem = Validate.jsonProblem(encoded.right)
+        if (problem !== undefined) {
+          return refuse(
+            `${problem}; the json codec would not give it back. Use codec: "msgpack", or a schema whose encoded side is JSON`
+          )
+        }
       }
-    }
-    try {
       return [keyPrefix + key, Envelope.encode(key, capped, capped.tags, encoded.right, codec, capped.negative), px]
-    } catch (cause) {
-      return new CacheTier.TierError({ tier: name, operation: "set", reason: "Encode", cause })
+    } catch (error) {
+      return refuse(`the value could not be encoded (the schema or the codec threw): ${messageOf(error)}`)
     }
   }
 
@@ -222,29 +240,60 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
     )
   }
 
+  /** `getMany` when some keys are ill-formed: those are decode failures, the others are read. */
+  const getManyWithIllFormed = <A>(
+    keys: ReadonlyArray<string>,
+    schema: Schema.Schema<A, any>,
+    errorSchema: Schema.Schema<any, any> | undefined
+  ): Effect.Effect<ReadonlyArray<CacheTier.ReadResult<A>>, CacheTier.TierError> => {
+    const readable = keys.filter(Validate.isWellFormed)
+    const read = readable.length === 0
+      ? Effect.succeed([])
+      : call("get", () => commands.read(readable.map((key) => keyPrefix + key)))
+    return Effect.map(read, (raws) => {
+      let next = 0
+      return keys.map((key) =>
+        Validate.isWellFormed(key)
+          ? decode(key, raws[next++], schema, errorSchema)
+          : new CacheTier.DecodeFailure({ key, reason: ILL_FORMED_KEY })
+      )
+    })
+  }
+
   return CacheTier.make({
     name,
     kind: "shared",
     maxTtl,
     // Decoding in the read's callback keeps the hot path to one Effect step.
     get: (key, schema, errorSchema) =>
-      start("get", startRead, keyPrefix + key, (raw) => decode(key, raw, schema, errorSchema)),
-    getMany: (keys, schema, errorSchema) =>
-      call(
+      Validate.isWellFormed(key)
+        ? start("get", startRead, keyPrefix + key, (raw) => decode(key, raw, schema, errorSchema))
+        : Effect.succeed(new CacheTier.DecodeFailure({ key, reason: ILL_FORMED_KEY })),
+    getMany: (keys, schema, errorSchema) => {
+      if (!keys.every(Validate.isWellFormed)) return getManyWithIllFormed(keys, schema, errorSchema)
+      return call(
         "get",
         () =>
           commands.read(keys.map((key) => keyPrefix + key)).then((raws) =>
             raws.map((raw, i) => decode(keys[i], raw, schema, errorSchema))
           )
-      ),
+      )
+    },
     set: (key, entry) => setMany([[key, entry]]),
     setMany,
-    delete: (keys) =>
-      keys.length === 0 ? Effect.void : call("delete", () => commands.unlink(keys.map((key) => keyPrefix + key))),
-    invalidateTags: (tags, at) =>
-      tags.length === 0
+    // nothing is stored under an ill-formed key or tag; sending one would hit the key it collides with
+    delete: (keys) => {
+      const stored = keys.filter(Validate.isWellFormed)
+      return stored.length === 0
         ? Effect.void
-        : call("invalidateTags", () => commands.invalidateTags(tags.map((tag) => tagPrefix + tag), at, tagTtl)),
+        : call("delete", () => commands.unlink(stored.map((key) => keyPrefix + key)))
+    },
+    invalidateTags: (tags, at) => {
+      const stored = tags.filter(Validate.isWellFormed)
+      return stored.length === 0
+        ? Effect.void
+        : call("invalidateTags", () => commands.invalidateTags(stored.map((tag) => tagPrefix + tag), at, tagTtl))
+    },
     clear
   })
 }
