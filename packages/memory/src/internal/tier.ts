@@ -26,7 +26,10 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
     now: number
   ): CacheTier.ReadResult<A> => {
     const slot = store.lookup(key, now)
-    return slot === undefined ? undefined : CacheTier.readAs(key, store.entryAt(slot), schema, errorSchema)
+    if (slot === undefined) return undefined
+    const entry = store.entryAt(slot)
+    // the L1 hit: kept with the reader's schema, nothing to convert
+    return entry.schema === schema && !entry.negative ? entry : CacheTier.readAs(key, entry, schema, errorSchema)
   }
 
   /** Keeps the entry or, when it cannot be kept, deletes the key's older one; returns a warning to log. */
