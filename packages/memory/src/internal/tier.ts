@@ -29,7 +29,9 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
     if (slot === undefined) return undefined
     const entry = store.entryAt(slot)
     // the L1 hit: kept with the reader's schema, nothing to convert
-    return entry.schema === schema && !entry.negative ? entry : CacheTier.readAs(key, entry, schema, errorSchema)
+    return entry.schema === schema && !entry.negative
+      ? entry as CacheTier.Entry<A>
+      : CacheTier.readAs(key, entry, schema, errorSchema)
   }
 
   /** Keeps the entry or, when it cannot be kept, deletes the key's older one; returns a warning to log. */
