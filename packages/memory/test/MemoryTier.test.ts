@@ -499,7 +499,7 @@ describe("MemoryTier", () => {
         readonly tag: boolean
       }
       | { readonly op: "get"; readonly key: string }
-      | { readonly op: "peek"; readonly key: string; readonly refreshAfter: number }
+      | { readonly op: "syncGet"; readonly key: string }
       | { readonly op: "delete"; readonly key: string }
       | { readonly op: "advance"; readonly millis: number }
       | { readonly op: "invalidateTag" }
@@ -514,7 +514,7 @@ describe("MemoryTier", () => {
         tag: fc.boolean()
       }),
       fc.record({ op: fc.constant("get" as const), key }),
-      fc.record({ op: fc.constant("peek" as const), key, refreshAfter: fc.integer({ min: 1, max: 150 }) }),
+      fc.record({ op: fc.constant("syncGet" as const), key }),
       fc.record({ op: fc.constant("delete" as const), key }),
       fc.record({ op: fc.constant("advance" as const), millis: fc.integer({ min: 0, max: 120 }) }),
       fc.record({ op: fc.constant("invalidateTag" as const) })
@@ -531,11 +531,11 @@ describe("MemoryTier", () => {
     type LruCommand =
       | { readonly op: "set"; readonly key: string }
       | { readonly op: "get"; readonly key: string }
-      | { readonly op: "peek"; readonly key: string }
+      | { readonly op: "syncGet"; readonly key: string }
       | { readonly op: "delete"; readonly key: string }
     const lruKey = fc.integer({ min: 0, max: 11 }).map((n) => `k${n}`)
     const lruCommand: fc.Arbitrary<LruCommand> = fc.record({
-      op: fc.constantFrom("set" as const, "get" as const, "peek" as const, "delete" as const),
+      op: fc.constantFrom("set" as const, "get" as const, "syncGet" as const, "delete" as const),
       key: lruKey
     })
 
@@ -562,9 +562,9 @@ describe("MemoryTier", () => {
               case "get":
                 assert.strictEqual(yield* getValue(tier, command.key), kept)
                 break
-              case "peek": {
-                const peeked = tier.sync!.get(command.key, Schema.Number, undefined, 0)
-                assert.strictEqual(peeked === undefined ? undefined : (peeked as CacheTier.Entry).value, kept)
+              case "syncGet": {
+                const found = tier.sync!.get(command.key, Schema.Number, undefined, 0)
+                assert.strictEqual(found === undefined ? undefined : (found as CacheTier.Entry).value, kept)
                 break
               }
               case "delete":
@@ -572,7 +572,7 @@ describe("MemoryTier", () => {
                 model.delete(command.key)
                 break
             }
-            if (kept !== undefined && (command.op === "get" || command.op === "peek")) {
+            if (kept !== undefined && (command.op === "get" || command.op === "syncGet")) {
               model.delete(command.key)
               model.set(command.key, kept)
             }
@@ -637,7 +637,7 @@ describe("MemoryTier", () => {
                 }
                 break
               }
-              case "peek": {
+              case "syncGet": {
                 const kept = live(command.key)
                 const found = tier.sync!.get(command.key, schema, undefined, now) as CacheTier.Entry | undefined
                 assert.strictEqual(found?.value, kept?.value)
