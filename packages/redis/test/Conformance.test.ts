@@ -3,8 +3,9 @@ import * as Layer from "effect/Layer"
 import { RedisTier } from "../src/index.js"
 import { cluster, standalone, unique } from "./utils.js"
 
-// Redis drops entries by real time (PX at the entry's hard end): the suite checks the times instead.
-const options = { expiry: "store" } as const
+// Redis drops entries by real time (PX at the entry's hard end): the suite checks their times instead,
+// and one real expiry. Each test gets its own key prefix on the shared harness servers.
+const options = { kind: "shared", expiry: "store" } as const
 
 Conformance.run(
   "RedisTier (standalone, json)",
@@ -20,7 +21,12 @@ Conformance.run(
   options
 )
 Conformance.run(
-  "RedisTier (3-master cluster)",
+  "RedisTier (3-master cluster, json)",
   () => RedisTier.layer({ keyPrefix: unique("conformance") }).pipe(Layer.provide(cluster())),
+  options
+)
+Conformance.run(
+  "RedisTier (3-master cluster, msgpack)",
+  () => RedisTier.layer({ keyPrefix: unique("conformance"), codec: "msgpack" }).pipe(Layer.provide(cluster())),
   options
 )

@@ -215,9 +215,12 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
           failure ??= write
           if (Validate.isWellFormed(key)) refused.push(keyPrefix + key)
         } else if (write !== undefined) writes.push(write)
+        else refused.push(keyPrefix + key) // its life is over: the key's older value must go too
       }
       const written = writes.length === 0 ? Effect.void : call("set", () => commands.write(writes))
-      if (failure === undefined) return written
+      if (failure === undefined) {
+        return refused.length === 0 ? written : Effect.zipRight(written, call("set", () => commands.unlink(refused)))
+      }
       // a value that cannot be written must not leave the key's older value readable
       const dropped = refused.length === 0 ? Effect.void : call("set", () => commands.unlink(refused))
       return Effect.zipRight(Effect.zipRight(written, dropped), Effect.fail(failure))
