@@ -103,14 +103,14 @@ const runFlight = (
  * caller from computing again.
  */
 const readTopAgain = (state: CacheState, flight: Flight, policy: Lifecycle.Policy): Effect.Effect<unknown> => {
-  const sync = state.members[0].sync
+  const sync = state.topSync
   if (sync === undefined) return Effect.succeed(Nothing)
   return Effect.clockWith((clock) => {
     const now = clock.unsafeCurrentTimeMillis()
     const found = sync.get(flight.key, flight.schema, undefined, now)
-    if (found === undefined || found instanceof DecodeFailure || found.negative) return Effect.succeed(Nothing)
-    const fresh = now < found.freshUntil && now < Lifecycle.refreshAt(flight.key, found.createdAt, policy)
-    return Effect.succeed(fresh ? found.value : Nothing)
+    return Effect.succeed(
+      Lifecycle.isFreshHit(found, now, Lifecycle.refreshAfterOf(flight.key, policy)) ? found.value : Nothing
+    )
   })
 }
 

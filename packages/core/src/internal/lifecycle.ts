@@ -1,6 +1,7 @@
 import type * as Duration from "effect/Duration"
 import type * as Schema from "effect/Schema"
-import type { Entry } from "../CacheTier.js"
+import type { Entry, ReadResult } from "../CacheTier.js"
+import { DecodeFailure } from "./errors.js"
 
 /**
  * Per-call freshness options resolved to milliseconds. `Infinity` means "off"
@@ -67,8 +68,20 @@ export const classify = (entry: Entry<any> | undefined, now: number, policy: Pol
  * @internal
  */
 export const refreshAt = (key: string, createdAt: number, policy: Policy): number =>
-  createdAt +
+  createdAt + refreshAfterOf(key, policy)
+
+/** `refreshAfter` of `key` under `policy`, relative to the entry's creation. @internal */
+export const refreshAfterOf = (key: string, policy: Policy): number =>
   refreshAfterFor(key, policy.refreshAfter, policy.ttlOf === undefined ? policy.ttl : Infinity, policy.refreshJitter)
+
+/**
+ * A read that needs no decision beyond "fresh": a positive entry before its
+ * `freshUntil` and its refresh point (`refreshAfter` after its creation).
+ * @internal
+ */
+export const isFreshHit = <A>(read: ReadResult<A>, now: number, refreshAfter: number): read is Entry<A> =>
+  read !== undefined && !(read instanceof DecodeFailure) && !read.negative && now < read.freshUntil &&
+  now < read.createdAt + refreshAfter
 
 /** `refreshAfter` of `key`, relative to the entry's creation. @internal */
 export const refreshAfterFor = (key: string, refreshAfter: number, ttl: number, refreshJitter: number): number => {

@@ -6,7 +6,7 @@ import * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
 import type { EntryOptions } from "../Cache.js"
 import type { Entry, ReadResult } from "../CacheTier.js"
-import { type ComputeTimeoutError, DecodeFailure } from "./errors.js"
+import type { ComputeTimeoutError } from "./errors.js"
 import * as Flights from "./flights.js"
 import * as Lifecycle from "./lifecycle.js"
 import { toMillis } from "./policy.js"
@@ -42,10 +42,21 @@ const hotRefreshAfter = (state: CacheState, fullKey: string, options: EntryOptio
   )
 }
 
-/** A hit of the top tier that needs no decision beyond "fresh": served without a span or an Effect step. */
-const isFreshHit = <A>(read: ReadResult<A>, now: number, refreshAfter: number): read is Entry<A> =>
-  read !== undefined && !(read instanceof DecodeFailure) && !read.negative && now < read.freshUntil &&
-  now < read.createdAt + refreshAfter
+/**
+ * The read-through past the top tier's synchronous answer `first`, or from the
+ * top when it has no synchronous access.
+ */
+const readOn = <A>(
+  state: CacheState,
+  first: ReadResult<A>,
+  fullKey: string,
+  schema: Schema.Schema<A, any>,
+  errorSchema: Schema.Schema<any, any> | undefined,
+  now: number
+): Stack.Read<A> =>
+  state.topSync === undefined
+    ? Stack.read(state.members, 0, fullKey, schema, errorSchema, now, state.observer)
+    : Stack.readAfterFirst(state.members, first, fullKey, schema, errorSchema, now, state.observer)
 
 /**
  * `getOrCompute`, top to bottom: read through the tiers; a fresh hit is the
@@ -65,18 +76,12 @@ export const getOrCompute = <A, E, R>(
     const now = clock.unsafeCurrentTimeMillis()
     const fullKey = state.prefix + key
     const errorSchema = options?.errorSchema
-    let read: Stack.Read<A>
-    const top = state.topSync
-    if (top !== undefined) {
-      const first = top.get(fullKey, schema, errorSchema, now)
-      if (isFreshHit(first, now, hotRefreshAfter(state, fullKey, options))) {
-        state.counters.topHit()
-        return Effect.succeed(first.value)
-      }
-      read = Stack.readAfterFirst(state.members, first, fullKey, schema, errorSchema, now, state.observer)
-    } else {
-      read = Stack.read(state.members, 0, fullKey, schema, errorSchema, now, state.observer)
+    const first = state.topSync?.get(fullKey, schema, errorSchema, now)
+    if (Lifecycle.isFreshHit(first, now, hotRefreshAfter(state, fullKey, options))) {
+      state.counters.topHit()
+      return Effect.succeed(first.value)
     }
+    const read = readOn(state, first, fullKey, schema, errorSchema, now)
     const decided = Effect.suspend(() => {
       Validate.checkKey("key", key)
       const request = Flights.call(fullKey, schema, compute, state.policy(options))
@@ -135,18 +140,12 @@ export const get = <A>(
     const clock = clockOf(fiber)
     const now = clock.unsafeCurrentTimeMillis()
     const fullKey = state.prefix + key
-    let read: Stack.Read<A>
-    const top = state.topSync
-    if (top !== undefined) {
-      const first = top.get(fullKey, schema, undefined, now)
-      if (isFreshHit(first, now, Infinity)) {
-        state.counters.topHit()
-        return Effect.succeed(Option.some(first.value))
-      }
-      read = Stack.readAfterFirst(state.members, first, fullKey, schema, undefined, now, state.observer)
-    } else {
-      read = Stack.read(state.members, 0, fullKey, schema, undefined, now, state.observer)
+    const first = state.topSync?.get(fullKey, schema, undefined, now)
+    if (Lifecycle.isFreshHit(first, now, Infinity)) {
+      state.counters.topHit()
+      return Effect.succeed(Option.some(first.value))
     }
+    const read = readOn(state, first, fullKey, schema, undefined, now)
     const classify = (found: Entry<A> | undefined): Option.Option<A> => {
       switch (Lifecycle.classify(found, clock.unsafeCurrentTimeMillis(), state.defaults, Infinity)) {
         case "Fresh":

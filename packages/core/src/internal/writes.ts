@@ -128,8 +128,9 @@ export const set = <A>(
     const fullKey = state.prefix + key
     return Effect.flatMap(newEntry(state, value, schema, policy), (entry) => {
       const encodeErrors: Array<TierError> = []
+      const deleted = forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError)
       const stored = entry === undefined
-        ? forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError)
+        ? deleted
         : forEachMember(state.members, (member) => member.set(fullKey, entry), (index, error) => {
           state.tierError(index)
           if (error.reason === "Encode") encodeErrors.push(error)
@@ -140,7 +141,7 @@ export const set = <A>(
           if (encodeErrors.length === 0) return Effect.void
           const reasons = encodeErrors.map((error) => error.message).join("; ")
           return Effect.zipRight(
-            forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError),
+            deleted,
             Effect.fail(parseError(schema, value, `a tier cannot store this value: ${reasons}`))
           )
         })),
