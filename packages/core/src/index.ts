@@ -17,3 +17,8 @@ export * as InvalidationBus from "./InvalidationBus.js"
  * @since 0.1.0
  */
 export * as Validate from "./Validate.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as DistributedLock from "./DistributedLock.js"

@@ -81,3 +81,15 @@ export const show = (value: unknown): string => {
 
 const describeCause = (cause: unknown): string =>
   cause instanceof Error ? cause.message : typeof cause === "string" ? cause : show(cause)
+
+/** @internal */
+export class DistributedLockError extends Data.TaggedError("DistributedLockError")<{
+  readonly operation: "acquire" | "extend" | "release"
+  readonly key: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    const cause = this.cause === undefined ? "" : `: ${describeCause(this.cause)}`
+    return `lock ${this.operation} of "${this.key}" failed${cause}`
+  }
+}
