@@ -22,6 +22,7 @@ import * as internal from "./internal/cache.js"
 import * as internalTag from "./internal/cacheTag.js"
 import * as errors from "./internal/errors.js"
 import * as internalMetrics from "./internal/metrics.js"
+import type * as InvalidationBus from "./InvalidationBus.js"
 
 /**
  * @since 0.1.0
@@ -165,11 +166,38 @@ export interface Stats {
   readonly tierErrors: number
   /** Defects caught in background work (never crash the cache). */
   readonly backgroundDefects: number
+  /** Gaps a bus reported, each of which dropped this instance's local entries. */
+  readonly gapsApplied: number
+  /** Background retries of shared-tier invalidations (deletes, tag invalidations, clears) that failed. */
+  readonly invalidationRetries: number
+  /** Invalidations given up after the last retry (logged as errors; the keys stay suspect for their lifetime). */
+  readonly invalidationsAbandoned: number
+  /** Computes that took the fleet-wide lease of their key (`DistributedLock`). */
+  readonly lockAcquired: number
+  /** Callers that waited for another instance's compute instead of computing. */
+  readonly lockWaits: number
+  /** Waits that ran out (`waitTimeout`), after which the instance computed itself. */
+  readonly lockTimeouts: number
   /** Fibers of computes and refreshes running now. */
   readonly inFlight: number
   readonly perTier: ReadonlyArray<
     { readonly name: string; readonly hits: number; readonly misses: number; readonly errors: number }
   >
+  /** How this instance takes part in a fleet. */
+  readonly fleet: FleetState
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FleetState {
+  /** The bus's health, or `undefined` without a bus. */
+  readonly bus: InvalidationBus.Health | undefined
+  /** Whether a `DistributedLock` is attached. */
+  readonly lock: boolean
+  /** Keys and tag sets whose shared-tier invalidation has not landed yet (reads of them skip shared tiers). */
+  readonly suspect: number
 }
 
 /**

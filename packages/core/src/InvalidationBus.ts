@@ -59,6 +59,27 @@ export interface Cleared {
  */
 export interface Gap {
   readonly _tag: "Gap"
+  /** The namespace whose messages may be lost; every namespace when absent. */
+  readonly namespace?: string | undefined
+}
+
+/**
+ * What a bus tells of itself, shown in `Cache.stats().fleet`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Health {
+  /** Whether the bus currently receives messages (its subscriber connection is up). */
+  readonly connected: boolean
+  /** Times a gap was detected: a reconnect, a sequence hole, a failed health check. */
+  readonly gaps: number
+  /** Messages recovered after a gap (replayed from the bus's log). */
+  readonly replayed: number
+  /** Gaps longer than the log keeps: local entries of the namespace were dropped. */
+  readonly dropped: number
+  /** Publishes that failed and are being (or were) retried in the background. */
+  readonly publishRetries: number
 }
 
 /**
@@ -73,6 +94,15 @@ export interface InvalidationBus {
    * subscription is made is delivered (or a `Gap` says some were missed).
    */
   readonly subscribe: Effect.Effect<Queue.Dequeue<Message>, never, Scope.Scope>
+  /**
+   * Subscribes to one namespace only, for buses with a channel per namespace
+   * (`RedisBus`). A `Cache` uses it when the bus has it; it resolves once the
+   * subscription is made, or its attempt timed out (then a `Gap` follows when
+   * the bus connects).
+   */
+  readonly subscribeTo?: ((namespace: string) => Effect.Effect<Queue.Dequeue<Message>, never, Scope.Scope>) | undefined
+  /** The bus's state; a bus without one is taken as always connected. */
+  readonly health?: Effect.Effect<Health> | undefined
 }
 
 /**

@@ -7,3 +7,8 @@ export * as RedisConnection from "./RedisConnection.js"
  * @since 0.1.0
  */
 export * as RedisTier from "./RedisTier.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as RedisBus from "./RedisBus.js"

@@ -14,12 +14,16 @@ import { tag as busTag } from "./bus.js"
 import { tag, TypeId } from "./cacheTag.js"
 import type { ComputeTimeoutError } from "./errors.js"
 import * as Invalidation from "./invalidation.js"
+import { tag as lockTag } from "./lock.js"
 import * as Policy from "./policy.js"
 import * as ReadPath from "./readPath.js"
 import { CacheState } from "./state.js"
 import { membersOf, tag as tierTag } from "./tier.js"
 import { span } from "./tracing.js"
 import * as Writes from "./writes.js"
+
+/** The health of a bus that tells nothing of itself (in-process). */
+const connectedBus = { connected: true, gaps: 0, replayed: 0, dropped: 0, publishRetries: 0 }
 
 /** The default clock, for background bookkeeping that must not follow a TestClock. */
 const liveClock = Clock.make()
@@ -40,12 +44,17 @@ class CacheImpl implements Api.Cache {
     this.namespace = state.namespace
     this.instanceId = state.instanceId
     this.clear = Invalidation.clear(state).pipe(this.span("layercake.clear"))
-    this.stats = Effect.map(FiberSet.size(state.fibers), (inFlight) => {
+    const busHealth = Option.match(state.bus, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (bus) => bus.health ?? Effect.succeed(connectedBus)
+    })
+    this.stats = Effect.zipWith(FiberSet.size(state.fibers), busHealth, (inFlight, bus) => {
       state.counters.flush()
       return {
         ...state.counters.values,
         inFlight,
-        perTier: state.counters.tiers.map((tier) => ({ ...tier }))
+        perTier: state.counters.tiers.map((tier) => ({ ...tier })),
+        fleet: { bus, lock: Option.isSome(state.lock), suspect: state.suspectKeys.size + state.suspectAll }
       }
     })
   }
@@ -99,9 +108,10 @@ export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier
     })
     const tier = yield* tierTag
     const bus = yield* Effect.serviceOption(busTag)
+    const lock = yield* Effect.serviceOption(lockTag)
     const fibers = yield* FiberSet.make<void, never>()
     const random = yield* Effect.random
-    const state = new CacheState(namespace, defaults, membersOf(tier), fibers, bus, random)
+    const state = new CacheState(namespace, defaults, membersOf(tier), fibers, bus, lock, random)
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         state.closed = true
@@ -116,7 +126,7 @@ export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier
       )
     )
     if (Option.isSome(bus)) {
-      const messages = yield* bus.value.subscribe
+      const messages = yield* (bus.value.subscribeTo?.(namespace) ?? bus.value.subscribe)
       yield* Effect.forkScoped(
         Effect.forever(Effect.flatMap(Queue.take(messages), (message) => Invalidation.receive(state, message)))
       )

@@ -79,7 +79,12 @@ const dropAll = (state: CacheState, members: ReadonlyArray<Tier>) =>
 /** Applies a message from another instance to the local tiers only. @internal */
 export const receive = (state: CacheState, message: Message): Effect.Effect<void> => {
   const apply = (): Effect.Effect<void> => {
-    if (message._tag === "Gap") return dropAll(state, state.local)
+    if (message._tag === "Gap") {
+      state.counters.incr("gapsApplied")
+      return message.namespace === undefined || message.namespace === state.namespace
+        ? dropAll(state, state.local)
+        : Effect.void
+    }
     if (message.sender === state.instanceId || message.namespace !== state.namespace) return Effect.void
     switch (message._tag) {
       case "KeysInvalidated":

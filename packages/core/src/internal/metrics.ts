@@ -18,7 +18,13 @@ export const counterNames = [
   "staleIfErrorServed",
   "decodeFailures",
   "tierErrors",
-  "backgroundDefects"
+  "backgroundDefects",
+  "gapsApplied",
+  "invalidationRetries",
+  "invalidationsAbandoned",
+  "lockAcquired",
+  "lockWaits",
+  "lockTimeouts"
 ] as const
 
 /** @internal */

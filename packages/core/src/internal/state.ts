@@ -3,6 +3,7 @@ import type * as Option from "effect/Option"
 import type * as Random from "effect/Random"
 import type { EntryOptions } from "../Cache.js"
 import type { CacheTier as Tier } from "../CacheTier.js"
+import type { DistributedLock } from "../DistributedLock.js"
 import type { InvalidationBus } from "../InvalidationBus.js"
 import { Inflight } from "./inflight.js"
 import type * as Lifecycle from "./lifecycle.js"
@@ -37,6 +38,18 @@ export class CacheState {
   lastTaggedWrite = -Infinity
   /** Set when the layer's scope closes: no fiber may be started any more. */
   closed = false
+  /**
+   * Keys whose invalidation has not landed in a shared tier yet (key -> retries
+   * pending), and the count of pending tag invalidations and clears, which make
+   * every key suspect. Reads of a suspect key skip the shared tiers.
+   */
+  readonly suspectKeys = new Map<string, number>()
+  suspectAll = 0
+  /**
+   * Bumped by every local drop. A read that went past the top tier and saw it
+   * change removes the copy it promoted: it may be older than the drop.
+   */
+  epoch = 0
 
   constructor(
     readonly namespace: string,
@@ -45,6 +58,7 @@ export class CacheState {
     readonly members: ReadonlyArray<Tier>,
     readonly fibers: FiberSet.FiberSet<void, never>,
     readonly bus: Option.Option<InvalidationBus>,
+    readonly lock: Option.Option<DistributedLock>,
     readonly random: Random.Random
   ) {
     this.prefix = `${namespace}:`
@@ -78,6 +92,10 @@ export class CacheState {
   /** Throws `InvalidOptionError` (a defect where it is called). */
   policy(options: EntryOptions | undefined): Lifecycle.Policy {
     return options === undefined ? this.defaults : Policy.resolve(options, this.defaults, this.prefix)
+  }
+
+  isSuspect(fullKey: string): boolean {
+    return this.suspectAll > 0 || (this.suspectKeys.size > 0 && this.suspectKeys.has(fullKey))
   }
 
   userKey(fullKey: string): string {
