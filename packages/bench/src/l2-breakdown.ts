@@ -21,6 +21,7 @@ import type { Redis } from "ioredis"
 // The steps below the public API are internals of @layercake/redis (not exported): read from its source.
 import { makeCalls, type Receiver } from "../../redis/src/internal/call.js"
 import * as Commands from "../../redis/src/internal/commands.js"
+import * as Fence from "../../redis/src/internal/fence.js"
 import { ReadBatch } from "../../redis/src/internal/readBatch.js"
 import * as Scripts from "../../redis/src/internal/scripts.js"
 import { startRedis } from "./redis-server.js"
@@ -55,7 +56,10 @@ const main = async () => {
   await client.script("LOAD", Scripts.readOne.lua)
 
   const key = "tier:bench:user"
-  const commands = Commands.standalone(client, "tier:~tag:")
+  const commands = Commands.standalone(client, "tier:~tag:", {
+    keys: Fence.keys("tier:", false),
+    windowMillis: 300_000
+  })
   const batch = new ReadBatch(commands, 128)
   const calls = makeCalls({
     name: "probe",

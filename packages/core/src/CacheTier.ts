@@ -69,6 +69,13 @@ export interface Entry<A = unknown> {
    * an error schema; to any other reader it is a miss.
    */
   readonly negative: boolean
+  /**
+   * The fence points a compute took before it ran (tier name -> the point
+   * that tier's `fence` gave). A tier with `fence` writes the entry only if
+   * no invalidation of its key came after that point; an entry without one
+   * (a `set`) is written whatever ran before.
+   */
+  readonly fences?: Readonly<Record<string, number>> | undefined
 }
 
 /**
@@ -175,6 +182,15 @@ export interface CacheTier {
    * `set` do at the given time.
    */
   readonly sync?: SyncAccess | undefined
+  /**
+   * Fenced writes, for shared tiers: a point in the tier's own order (its
+   * server's clock, never an instance's), which the `Cache` takes before a
+   * compute starts and puts in the entry it writes (`Entry.fences`). The tier
+   * refuses the write when the key was invalidated (deleted, set, cleared) at
+   * or after that point, so a compute that was running during an invalidation
+   * can never leave its older result behind. Optional.
+   */
+  readonly fence?: ((key: string) => Effect.Effect<number, TierError>) | undefined
 }
 
 /**

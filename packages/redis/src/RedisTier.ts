@@ -89,6 +89,13 @@ export interface Options {
    * kept at most this long. Default 1 day.
    */
   readonly tagTtl?: Duration.DurationInput | undefined
+  /**
+   * How long an invalidation of a key (a delete, a `set`, a clear) fences off
+   * writes of computes that started before it: their writes land only if no
+   * invalidation of the key came after their start, and only within this
+   * window (a compute that runs longer is not stored in Redis). Default 5 minutes.
+   */
+  readonly fenceWindow?: Duration.DurationInput | undefined
 }
 
 /**

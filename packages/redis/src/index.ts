@@ -12,3 +12,8 @@ export * as RedisTier from "./RedisTier.js"
  * @since 0.1.0
  */
 export * as RedisBus from "./RedisBus.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as RedisLock from "./RedisLock.js"

@@ -47,12 +47,12 @@ describe("envelope", () => {
     assert.isFalse(check("k:é", "k:è"))
   })
 
-  it("is format 2, and flags a cached failure in the codec byte without changing the codec", () => {
+  it("is format 3, and flags a cached failure in the codec byte without changing the codec", () => {
     for (const codec of ["json", "msgpack"] as const) {
       const positive = Envelope.encode("k", times, ["t"], { a: 1 }, codec)
       const negative = Envelope.encode("k", times, ["t"], { a: 1 }, codec, true)
-      assert.strictEqual(positive[2], 2)
-      assert.strictEqual(negative[2], 2)
+      assert.strictEqual(positive[2], 3)
+      assert.strictEqual(negative[2], 3)
       const header = Envelope.decodeHeader(negative) as Envelope.Header
       const plain = Envelope.decodeHeader(positive) as Envelope.Header
       assert.isTrue(header.negative)
@@ -60,6 +60,9 @@ describe("envelope", () => {
       assert.strictEqual(header.codec, plain.codec)
       assert.deepStrictEqual(header.tags, ["t"])
       assert.deepStrictEqual(Envelope.decodePayload(negative, header), { a: 1 })
+      // the stamp (the last 8 bytes) is written by the write script; until then, createdAt in µs
+      assert.strictEqual(header.stamp, times.createdAt * 1000)
+      assert.strictEqual(header.payloadEnd, negative.length - 8)
     }
   })
 

@@ -76,6 +76,8 @@ const fakeCommands = () => {
     },
     write: unused,
     unlink: unused,
+    now: unused,
+    markClear: unused,
     invalidateTags: unused,
     scanTargets: unused,
     scan: unused,

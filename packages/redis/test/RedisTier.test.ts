@@ -450,14 +450,19 @@ describe("RedisTier (standalone)", () => {
         assert.deepStrictEqual(yield* cache.get("k", Schema.String), Option.none())
       }).pipe(Effect.provide(standalone())))
 
-    it.scoped("racing invalidations keep the latest time", () =>
+    it.scoped("tag times come from the server's clock (µs), whatever the instance's clock says, and never go back", () =>
       Effect.gen(function*() {
         const prefix = unique("race")
         const tier = yield* buildTier({ keyPrefix: prefix })
-        yield* tier.invalidateTags(["t"], 5_000)
-        yield* tier.invalidateTags(["t"], 1_000) // an instance whose clock is behind
         const raw = yield* redis
-        assert.strictEqual(yield* promise(() => raw.get(`${prefix}:~tag:t`)), "5000")
+        const [seconds, micros] = yield* promise(() => raw.time())
+        yield* tier.invalidateTags(["t"], 5_000_000_000_000) // an instance far ahead
+        const first = Number(yield* promise(() => raw.get(`${prefix}:~tag:t`)))
+        assert.isAtLeast(first, Number(seconds) * 1e6 + Number(micros))
+        assert.isBelow(first, (Number(seconds) + 60) * 1e6)
+        yield* promise(() => raw.set(`${prefix}:~tag:t`, "9000000000000000")) // a later time, from a racing instance
+        yield* tier.invalidateTags(["t"], 1_000)
+        assert.strictEqual(yield* promise(() => raw.get(`${prefix}:~tag:t`)), "9000000000000000")
       }).pipe(Effect.provide(standalone())))
 
     it.scoped("entries that carry tags live at most tagTtl in Redis", () =>
@@ -487,7 +492,7 @@ describe("RedisTier (standalone)", () => {
 
         yield* cache.set("corrupt", V1, { id: 1, name: "a" })
         const corrupt = (yield* promise(() => raw.getBuffer(key("corrupt"))))!
-        corrupt.fill(0xff, corrupt.length - 4)
+        corrupt.fill(0xff, corrupt.length - 12, corrupt.length - 8) // the payload's end, before the stamp
         yield* promise(() => raw.set(key("corrupt"), corrupt))
 
         yield* promise(() => raw.set(key("foreign"), "{\"id\":1,\"name\":\"written by someone else\"}"))
@@ -550,7 +555,8 @@ describe("RedisTier (standalone)", () => {
         assert.isFalse(recorder.names.includes("keys") || recorder.names.includes("flushdb"))
         assert.isTrue(recorder.names.filter((name) => name === "scan").length > 1)
         const raw = yield* redis
-        const left = yield* promise(() => raw.keys(`${prefix}*`))
+        // fence keys and the clear marker fence off older computes for the fence window (fence.ts), then expire
+        const left = (yield* promise(() => raw.keys(`${prefix}*`))).filter((key) => !/~(fence|clear):/.test(key))
         assert.deepStrictEqual(left.sort(), [
           `${prefix}:alphabet:1`,
           `${prefix}:beta:1`,

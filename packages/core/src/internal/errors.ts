@@ -11,7 +11,7 @@ export class DecodeFailure extends Data.TaggedClass("DecodeFailure")<{
 }> {}
 
 /** @internal */
-export type TierOperation = "get" | "set" | "delete" | "invalidateTags" | "clear"
+export type TierOperation = "get" | "set" | "delete" | "invalidateTags" | "clear" | "fence"
 
 /** @internal */
 export class TierError extends Data.TaggedError("TierError")<{

@@ -7,6 +7,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { Entry } from "../CacheTier.js"
 import { ComputeTimeoutError, DecodeFailure } from "./errors.js"
+import * as Fleet from "./fleet.js"
 import { Flight } from "./inflight.js"
 import * as Lifecycle from "./lifecycle.js"
 import type { CacheState } from "./state.js"
@@ -84,9 +85,17 @@ const runFlight = (
         yield* state.inflight.release(flight)
         return yield* Deferred.succeed(flight.deferred, cached)
       }
+      // waiting for another instance's compute may be cut short like the compute itself
+      const lease = yield* Effect.interruptible(Fleet.lease(state, flight))
+      if (lease._tag === "Found") {
+        yield* state.inflight.release(flight)
+        return yield* Deferred.succeed(flight.deferred, lease.value)
+      }
+      const fences = yield* Fleet.takeFences(state, flight.key)
       state.counters.incr(kind === "refresh" ? "refreshes" : "computes")
-      const exit = yield* Effect.exit(Effect.interruptible(request.compute))
-      yield* settle(state, flight, exit, request.policy, kind).pipe(
+      const exit = yield* Effect.exit(Effect.interruptible(Fleet.holding(state, lease, request.compute)))
+      yield* settle(state, flight, exit, request.policy, kind, fences).pipe(
+        Effect.ensuring(Fleet.release(state, lease)),
         Effect.catchAllCause((cause) => {
           state.counters.incr("backgroundDefects")
           return Effect.logError("layercake: storing a computed value failed", cause)
@@ -119,7 +128,8 @@ const settle = (
   flight: Flight,
   exit: Exit.Exit<any, any>,
   policy: Lifecycle.Policy,
-  kind: "compute" | "refresh"
+  kind: "compute" | "refresh",
+  fences: Entry<any>["fences"]
 ): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (Exit.isSuccess(exit)) {
@@ -128,7 +138,8 @@ const settle = (
       if (flight.discarded) return Effect.void
       return Effect.flatMap(
         newEntry(state, exit.value, flight.schema, policy),
-        (entry) => entry === undefined || flight.discarded ? Effect.void : write(state, flight.key, entry)
+        (entry) =>
+          entry === undefined || flight.discarded ? Effect.void : write(state, flight.key, withFences(entry, fences))
       )
     }
     if (Cause.isInterruptedOnly(exit.cause)) return Effect.void
@@ -150,10 +161,13 @@ const settle = (
       return Effect.zipRight(
         log,
         Effect.flatMap(negativeEntry(state, failure.value, errorSchema, policy), (entry) =>
-          write(state, flight.key, entry))
+          flight.discarded ? Effect.void : write(state, flight.key, withFences(entry, fences)))
       )
     })
   })
+
+const withFences = <A>(entry: Entry<A>, fences: Entry<any>["fences"]): Entry<A> =>
+  fences === undefined ? entry : { ...entry, fences }
 
 /** `Schema.is`, with Schema code that throws answering `false`. */
 const isGuarded = (schema: Schema.Schema<any, any>, value: unknown): boolean => {

@@ -22,6 +22,10 @@ export class CacheState {
   readonly counters: Counters
   readonly inflight = new Inflight()
   readonly local: ReadonlyArray<Tier>
+  /** Tiers that give fence points (see `CacheTier.fence`). */
+  readonly fenced: ReadonlyArray<Tier>
+  /** The index of the first shared tier, or -1. */
+  readonly firstShared: number
   /** The top tier's synchronous access, read first by every `get` / `getOrCompute` (the L1 hit). */
   readonly topSync: Tier["sync"]
   readonly observer: ReadObserver
@@ -64,6 +68,8 @@ export class CacheState {
     this.prefix = `${namespace}:`
     this.counters = new Counters(namespace, members.map((member) => member.name))
     this.local = members.filter((member) => member.kind === "local")
+    this.fenced = members.filter((member) => member.kind === "shared" && member.fence !== undefined)
+    this.firstShared = members.findIndex((member) => member.kind === "shared")
     this.topSync = members[0].sync
     const counters = this.counters
     this.observer = {

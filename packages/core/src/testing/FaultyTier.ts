@@ -28,7 +28,7 @@ type Operation = CacheTier.TierError["operation"]
  */
 export class Faults {
   /** Operations attempted so far, per operation. */
-  readonly calls: Record<Operation, number> = { get: 0, set: 0, delete: 0, invalidateTags: 0, clear: 0 }
+  readonly calls: Record<Operation, number> = { get: 0, set: 0, delete: 0, invalidateTags: 0, clear: 0, fence: 0 }
   private failing:
     | { readonly reason: CacheTier.TierError["reason"]; readonly operations?: ReadonlyArray<Operation> }
     | undefined

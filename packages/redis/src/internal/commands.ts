@@ -14,6 +14,7 @@
 import type { Cluster, Redis } from "ioredis"
 import type { Receiver } from "./call.js"
 import * as Envelope from "./envelope.js"
+import * as Fence from "./fence.js"
 import * as Scripts from "./scripts.js"
 import { groupBySlot, slotOf } from "./slot.js"
 
@@ -24,16 +25,39 @@ import { groupBySlot, slotOf } from "./slot.js"
  */
 export type Raw = readonly [bytes: Buffer | null, tagsInvalidatedAt: Buffer | string | null]
 
+/**
+ * A write: a compute's result carries the fence point taken before it ran
+ * (see `fence.ts`); a `set` has none and always lands.
+ * @internal
+ */
+export type Write = readonly [
+  key: string,
+  bytes: Buffer,
+  px: number,
+  fencePoint: number | undefined,
+  clearMarker: string
+]
+
 /** @internal */
-export type Write = readonly [key: string, bytes: Buffer, px: number]
+export interface Fencing {
+  readonly keys: Fence.Keys
+  /** The fence window in milliseconds. */
+  readonly windowMillis: number
+}
 
 /** @internal */
 export interface Commands {
   /** Reads one key, reporting to `receiver` (no promise chain of its own: one hop after the reply). */
   readonly readOne: (key: string, receiver: Receiver<Raw>) => void
   readonly read: (keys: ReadonlyArray<string>) => Promise<ReadonlyArray<Raw>>
-  readonly write: (writes: ReadonlyArray<Write>) => Promise<void>
+  /** Writes; the reply counts the compute writes that were fenced off. */
+  readonly write: (writes: ReadonlyArray<Write>) => Promise<number>
+  /** Deletes keys, recording each as an invalidation (fenced). */
   readonly unlink: (keys: ReadonlyArray<string>) => Promise<void>
+  /** The server time (µs) on the node of `key`: a compute's fence point. */
+  readonly now: (key: string) => Promise<number>
+  /** Records a clear of `prefix` where writes can see it (a single server). */
+  readonly markClear: (prefix: string) => Promise<void>
   readonly invalidateTags: (tagKeys: ReadonlyArray<string>, at: number, lifetime: number) => Promise<void>
   /** The servers to SCAN for `clear`: the client itself, or every Cluster master. */
   readonly scanTargets: () => ReadonlyArray<Redis>
@@ -47,22 +71,54 @@ type Client = Redis | Cluster
 
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT")
 
-const runScript = (client: Client, script: Scripts.Script, keys: ReadonlyArray<string>, args: ReadonlyArray<string>) =>
+const runScript = (
+  client: Client,
+  script: Scripts.Script,
+  keys: ReadonlyArray<string>,
+  args: ReadonlyArray<string | Buffer>
+) =>
   client.callBuffer("evalsha", [script.sha, keys.length, ...keys, ...args]).catch((error) =>
     isNoScript(error) ? client.callBuffer("eval", [script.lua, keys.length, ...keys, ...args]) : Promise.reject(error)
   )
+
+/** Writes, deletes and fence points through the fence scripts; the same on both shapes (one slot per script). */
+const fenced = (client: Client, fencing: Fencing) => {
+  const { keys, windowMillis } = fencing
+  const window = String(windowMillis)
+  const windowMicros = String(windowMillis * 1000)
+  const writeOne = ([key, bytes, px, point, clearMarker]: Write): Promise<number> =>
+    point === undefined
+      ? runScript(client, Fence.set, [key, keys.fenceOf(key)], [bytes, String(px), window]).then(
+        () => 0
+      )
+      : runScript(client, Fence.write, [key, keys.fenceOf(key)], [
+        bytes,
+        String(px),
+        String(point),
+        windowMicros,
+        clearMarker
+      ]).then((written) => Number(written) === 1 ? 0 : 1)
+  return {
+    write: async (writes: ReadonlyArray<Write>) => {
+      const refused = await Promise.all(writes.map(writeOne))
+      return refused.reduce((sum, n) => sum + n, 0)
+    },
+    unlink: async (redisKeys: ReadonlyArray<string>) => {
+      await Promise.all(redisKeys.map((key) => runScript(client, Fence.drop, [key, keys.fenceOf(key)], [window])))
+    },
+    now: async (key: string) => Number(await runScript(client, Fence.now, [key], [])),
+    markClear: async (prefix: string) => {
+      const marker = keys.clearMarker(prefix)
+      if (marker !== undefined) await runScript(client, Fence.clear, [marker], [window])
+    }
+  }
+}
 
 const pairs = (reply: unknown): ReadonlyArray<Raw> => {
   const flat = reply as ReadonlyArray<Buffer | null>
   const out: Array<Raw> = new Array(flat.length / 2)
   for (let i = 0; i < out.length; i++) out[i] = [flat[2 * i], flat[2 * i + 1]]
   return out
-}
-
-/** Rejects with the first failed command of a pipeline. */
-const checkPipeline = (results: Array<[Error | null, unknown]> | null): void => {
-  if (results === null) throw new Error("pipeline was discarded")
-  for (const [error] of results) if (error !== null) throw error
 }
 
 const scan = async (
@@ -75,7 +131,8 @@ const scan = async (
 }
 
 /** @internal */
-export const standalone = (client: Redis, tagPrefix: string): Commands => ({
+export const standalone = (client: Redis, tagPrefix: string, fencing: Fencing): Commands => ({
+  ...fenced(client, fencing),
   readOne: (key, receiver) => {
     const args = [Scripts.readOne.sha, 1, key, tagPrefix]
     const succeed = (reply: unknown) =>
@@ -88,22 +145,9 @@ export const standalone = (client: Redis, tagPrefix: string): Commands => ({
   },
   read: (keys) =>
     keys.length === 0 ? Promise.resolve([]) : runScript(client, Scripts.read, keys, [tagPrefix]).then(pairs),
-  write: async (writes) => {
-    if (writes.length === 1) {
-      const [key, bytes, px] = writes[0]
-      await client.set(key, bytes, "PX", px)
-      return
-    }
-    const pipeline = client.pipeline()
-    for (const [key, bytes, px] of writes) pipeline.set(key, bytes, "PX", px)
-    checkPipeline(await pipeline.exec())
-  },
-  unlink: async (keys) => {
-    if (keys.length > 0) await client.unlink(...keys)
-  },
-  invalidateTags: async (tagKeys, at, lifetime) => {
+  invalidateTags: async (tagKeys, _at, lifetime) => {
     await Promise.all(
-      tagKeys.map((tagKey) => runScript(client, Scripts.invalidateTag, [tagKey], [String(at), String(lifetime)]))
+      tagKeys.map((tagKey) => runScript(client, Scripts.invalidateTag, [tagKey], [String(lifetime)]))
     )
   },
   scanTargets: () => [client],
@@ -114,7 +158,7 @@ export const standalone = (client: Redis, tagPrefix: string): Commands => ({
 })
 
 /** @internal */
-export const cluster = (client: Cluster, tagPrefix: string): Commands => {
+export const cluster = (client: Cluster, tagPrefix: string, fencing: Fencing): Commands => {
   /** Adds the tag invalidation times of the entries that carry tags (one more round trip). */
   const withTags = async (entries: ReadonlyArray<Buffer | null>): Promise<ReadonlyArray<Raw>> => {
     const tagsOf = entries.map((bytes) => {
@@ -159,17 +203,10 @@ export const cluster = (client: Cluster, tagPrefix: string): Commands => {
       )
     },
     read: async (keys) => keys.length === 0 ? [] : withTags(await mget(keys)),
-    write: async (writes) => {
-      await Promise.all(writes.map(([key, bytes, px]) => client.set(key, bytes, "PX", px)))
-    },
-    unlink: async (keys) => {
+    ...fenced(client, fencing),
+    invalidateTags: async (tagKeys, _at, lifetime) => {
       await Promise.all(
-        Array.from(groupBySlot(keys).values(), (indexes) => client.unlink(...indexes.map((i) => keys[i])))
-      )
-    },
-    invalidateTags: async (tagKeys, at, lifetime) => {
-      await Promise.all(
-        tagKeys.map((tagKey) => runScript(client, Scripts.invalidateTag, [tagKey], [String(at), String(lifetime)]))
+        tagKeys.map((tagKey) => runScript(client, Scripts.invalidateTag, [tagKey], [String(lifetime)]))
       )
     },
     scanTargets: () => client.nodes("master"),

@@ -4,7 +4,8 @@
  * ```
  * offset  size  field
  *  0      2     magic "LC"
- *  2      1     format version (2; version 1 had no negative flag and reads as a DecodeFailure)
+ *  2      1     format version (3; older versions read as a DecodeFailure: 1 had no negative
+ *                 flag, 2 no stamp)
  *  3      1     flags | codec id: codec 1 = json, 2 = msgpack (low bits); 0x80 = a cached failure
  *                 (negative caching), whose payload is the error encoded with its error schema
  *  4      8     createdAt   float64 BE, epoch ms
@@ -13,6 +14,9 @@
  * 28      4     key length  uint32 BE, then the key (UTF-8): guards against a value found under another key
  *  …      2     tag count   uint16 BE, then per tag: uint16 BE length + UTF-8 bytes
  *  …      …     payload: the value encoded with the entry's Schema, then JSON or MessagePack
+ *  end-8  8     stamp       float64 BE, microseconds of the Redis server's clock: when the
+ *                 entry's compute started, or when its `set` ran. Written by the write script
+ *                 (`fence.ts`), compared with tag invalidation times (the same clock).
  * ```
  *
  * The layout before the payload is fixed so the read script (`scripts.ts`)
@@ -29,9 +33,11 @@ export type Codec = "json" | "msgpack"
 /** @internal */
 export const MAGIC = "LC"
 /** @internal */
-export const VERSION = 2
+export const VERSION = 3
 /** Bytes before the key. @internal */
 export const FIXED_HEADER = 32
+/** Bytes of the stamp at the end. @internal */
+export const STAMP_BYTES = 8
 
 const CODEC_ID: Record<Codec, number> = { json: 1, msgpack: 2 }
 /** Set in the codec byte of a cached failure, whose payload is the error encoded with its error schema. */
@@ -57,6 +63,10 @@ export interface Header {
   readonly keyEnd: number
   readonly tags: ReadonlyArray<string>
   readonly payloadOffset: number
+  /** Where the payload ends: the stamp follows. */
+  readonly payloadEnd: number
+  /** The Redis server's time of the entry's start, in microseconds (see the layout). */
+  readonly stamp: number
 }
 
 /** @internal */
@@ -99,7 +109,7 @@ export const encode = (
     packed = packr.pack(encoded)
     payloadBytes = packed.length
   }
-  const buffer = Buffer.allocUnsafe(FIXED_HEADER + keyBytes + tagBytes + payloadBytes)
+  const buffer = Buffer.allocUnsafe(FIXED_HEADER + keyBytes + tagBytes + payloadBytes + STAMP_BYTES)
   buffer.write(MAGIC, 0, "latin1")
   buffer[2] = VERSION
   buffer[3] = CODEC_ID[codec] | (negative ? NEGATIVE : 0)
@@ -117,6 +127,8 @@ export const encode = (
   }
   if (json !== undefined) buffer.write(json, offset, "utf8")
   else packed!.copy(buffer, offset)
+  // replaced by the write script with the server's time; createdAt (in µs) until then
+  buffer.writeDoubleBE(times.createdAt * 1000, buffer.length - STAMP_BYTES)
   return buffer
 }
 
@@ -148,6 +160,7 @@ export const decodeHeader = (bytes: Uint8Array): Header | string => {
     tags.push(buffer.toString("utf8", offset, offset + length))
     offset += length
   }
+  if (offset + STAMP_BYTES > buffer.length) return "truncated envelope (stamp)"
   return {
     codec,
     negative: (buffer[3] & NEGATIVE) !== 0,
@@ -156,7 +169,9 @@ export const decodeHeader = (bytes: Uint8Array): Header | string => {
     staleUntil: buffer.readDoubleBE(20),
     keyEnd,
     tags,
-    payloadOffset: offset
+    payloadOffset: offset,
+    payloadEnd: buffer.length - STAMP_BYTES,
+    stamp: buffer.readDoubleBE(buffer.length - STAMP_BYTES)
   }
 }
 
@@ -193,8 +208,8 @@ export const isFor = (bytes: Buffer, header: Header, key: string): boolean => {
  */
 export const decodePayload = (bytes: Buffer, header: Header): unknown => {
   if (header.codec === CODEC_ID.json) {
-    if (header.payloadOffset === bytes.length) return undefined
-    return JSON.parse(bytes.toString("utf8", header.payloadOffset))
+    if (header.payloadOffset === header.payloadEnd) return undefined
+    return JSON.parse(bytes.toString("utf8", header.payloadOffset, header.payloadEnd))
   }
-  return packr.unpack(bytes.subarray(header.payloadOffset))
+  return packr.unpack(bytes.subarray(header.payloadOffset, header.payloadEnd))
 }

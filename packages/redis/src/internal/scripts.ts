@@ -92,17 +92,20 @@ return out
 `)
 
 /**
- * Records that a tag was invalidated at ARGV[1] (ms), keeping the later time
- * when instances race, and (re)sets its lifetime to ARGV[2] ms.
+ * Records that a tag was invalidated now, by the server's clock (µs, the
+ * clock of the entries' stamps), keeping the later time when instances race,
+ * and (re)sets its lifetime to ARGV[1] ms.
  *
  * @internal
  */
 export const invalidateTag: Script = script(`
+local t = redis.call('TIME')
+local now = t[1] * 1000000 + t[2]
 local current = tonumber(redis.call('GET', KEYS[1]) or '')
-if current and current >= tonumber(ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if current and current >= now then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], string.format('%.0f', now), 'PX', ARGV[1])
 return 1
 `)

@@ -39,3 +39,26 @@ export const groupBySlot = (keys: ReadonlyArray<string>): Map<number, Array<numb
   }
   return groups
 }
+
+let tags: Array<string> | undefined
+
+/**
+ * A short string whose slot is `slot`: a `{hash tag}` made of it puts a key in
+ * that slot, next to another key of it (for scripts over both). @internal
+ */
+export const tagOfSlot = (slot: number): string => {
+  if (tags === undefined) {
+    const found: Array<string> = new Array(16384)
+    let missing = 16384
+    for (let i = 0; missing > 0; i++) {
+      const candidate = i.toString(36)
+      const at = slotOf(candidate)
+      if (found[at] === undefined) {
+        found[at] = candidate
+        missing--
+      }
+    }
+    tags = found
+  }
+  return tags[slot]
+}

@@ -10,6 +10,7 @@ import { makeCalls, type Start } from "./call.js"
 import * as Commands from "./commands.js"
 import { tag as RedisConnection } from "./connectionTag.js"
 import * as Envelope from "./envelope.js"
+import * as Fence from "./fence.js"
 import { ReadBatch } from "./readBatch.js"
 
 /** @internal */
@@ -23,6 +24,7 @@ interface Settings {
   readonly codec: Envelope.Codec
   readonly maxTtl: number | undefined
   readonly tagTtl: number
+  readonly fenceWindow: number
 }
 
 const MODULE = "RedisTier"
@@ -60,7 +62,8 @@ const settingsOf = (options: Api.Options): Settings => {
     breaker,
     codec,
     maxTtl: Validate.optionalDuration(MODULE, "maxTtl", options.maxTtl, undefined),
-    tagTtl: Validate.optionalDuration(MODULE, "tagTtl", options.tagTtl, 86_400_000)
+    tagTtl: Validate.optionalDuration(MODULE, "tagTtl", options.tagTtl, 86_400_000),
+    fenceWindow: Validate.optionalDuration(MODULE, "fenceWindow", options.fenceWindow, 300_000)
   }
 }
 
@@ -117,9 +120,13 @@ export const make = (options: Api.Options = {}): Effect.Effect<CacheTier.CacheTi
 const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTier => {
   const { codec, keyPrefix, maxTtl, name, operationTimeout, tagTtl } = settings
   const tagPrefix = `${keyPrefix}~tag:`
+  const fencing: Commands.Fencing = {
+    keys: Fence.keys(keyPrefix, connection.isCluster),
+    windowMillis: settings.fenceWindow
+  }
   const commands = connection.isCluster
-    ? Commands.cluster(connection.client as Cluster, tagPrefix)
-    : Commands.standalone(connection.client as Redis, tagPrefix)
+    ? Commands.cluster(connection.client as Cluster, tagPrefix, fencing)
+    : Commands.standalone(connection.client as Redis, tagPrefix, fencing)
   const { promise: call, start } = makeCalls({ name, operationTimeout, breaker: settings.breaker })
   const batch = new ReadBatch(commands, MAX_BATCH_KEYS)
   const startRead: Start<string, Commands.Raw> = (key, receiver) => batch.read(key, receiver)
@@ -139,7 +146,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
     if (!Envelope.isFor(bytes, header, key)) {
       return new CacheTier.DecodeFailure({ key, reason: `the envelope belongs to another key` })
     }
-    if (raw[1] !== null && Number(raw[1].toString()) >= header.createdAt) return undefined
+    if (raw[1] !== null && Number(raw[1].toString()) >= header.stamp) return undefined
     let encoded: unknown
     try {
       encoded = Envelope.decodePayload(bytes, header)
@@ -195,7 +202,13 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
           )
         }
       }
-      return [keyPrefix + key, Envelope.encode(key, capped, capped.tags, encoded.right, codec, capped.negative), px]
+      return [
+        keyPrefix + key,
+        Envelope.encode(key, capped, capped.tags, encoded.right, codec, capped.negative),
+        px,
+        entry.fences?.[name],
+        fencing.keys.clearMarkerOf(key)
+      ]
     } catch (error) {
       return refuse(`the value could not be encoded (the schema or the codec threw): ${messageOf(error)}`)
     }
@@ -217,7 +230,15 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
         } else if (write !== undefined) writes.push(write)
         else refused.push(keyPrefix + key) // its life is over: the key's older value must go too
       }
-      const written = writes.length === 0 ? Effect.void : call("set", () => commands.write(writes))
+      const written = writes.length === 0 ? Effect.void : Effect.flatMap(
+        call("set", () => commands.write(writes)),
+        (fencedOff) =>
+          fencedOff === 0
+            ? Effect.void
+            : Effect.logDebug(
+              `layercake: ${fencedOff} write(s) of computes that started before an invalidation of their key were fenced off`
+            )
+      )
       if (failure === undefined) {
         return refused.length === 0 ? written : Effect.zipRight(written, call("set", () => commands.unlink(refused)))
       }
@@ -235,6 +256,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
       })
     return Effect.flatMap(
       call("clear", async () => {
+        await commands.markClear(prefix)
         const nodes = commands.scanTargets()
         if (nodes.length === 0) throw new Error("no Redis master known")
         return nodes
@@ -283,6 +305,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
       )
     },
     set: (key, entry) => setMany([[key, entry]]),
+    fence: (key) => Validate.isWellFormed(key) ? call("fence", () => commands.now(keyPrefix + key)) : Effect.succeed(0),
     setMany,
     // nothing is stored under an ill-formed key or tag; sending one would hit the key it collides with
     delete: (keys) => {
