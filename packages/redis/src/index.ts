@@ -17,3 +17,8 @@ export * as RedisBus from "./RedisBus.js"
  * @since 0.1.0
  */
 export * as RedisLock from "./RedisLock.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as RedisStreams from "./RedisStreams.js"
