@@ -1,8 +1,9 @@
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
-import type { CacheTier as Tier } from "../CacheTier.js"
+import * as Schedule from "effect/Schedule"
+import type { CacheTier as Tier, TierError } from "../CacheTier.js"
 import type { Message } from "../InvalidationBus.js"
-import { forEachMember } from "./stack.js"
 import type { CacheState } from "./state.js"
 import * as Validate from "./validate.js"
 
@@ -44,13 +45,103 @@ export const clear = (state: CacheState): Effect.Effect<void> =>
     publish(state, { _tag: "Cleared", sender: state.instanceId, namespace: state.namespace })
   )
 
+/** What stays suspect while a failed invalidation is retried: some keys, or every key. */
+type Suspect = ReadonlyArray<string> | "all"
+
+const mark = (state: CacheState, suspect: Suspect, by: 1 | -1) => {
+  if (suspect === "all") {
+    state.suspectAll += by
+    return
+  }
+  for (const key of suspect) {
+    const pending = (state.suspectKeys.get(key) ?? 0) + by
+    if (pending > 0) state.suspectKeys.set(key, pending)
+    else state.suspectKeys.delete(key)
+  }
+}
+
+/** Attempts of a failed invalidation: backoff from 50 ms to 2 s between them, about a minute in all. */
+const retrySchedule = Schedule.exponential("50 millis").pipe(
+  Schedule.union(Schedule.spaced("2 seconds")),
+  Schedule.intersect(Schedule.recurs(35))
+)
+
+/**
+ * Applies an invalidation to every member. One that fails is retried in the
+ * background, and until it lands what it covers is suspect: reads of it skip
+ * the shared tiers, which may still hold the old value.
+ * @internal
+ */
+export const applyEverywhere = (
+  state: CacheState,
+  members: ReadonlyArray<Tier>,
+  what: string,
+  suspect: Suspect,
+  operation: (member: Tier) => Effect.Effect<void, TierError>
+): Effect.Effect<void> => {
+  const tierError = state.tierErrorOf(members)
+  return Effect.forEach(members, (member, index) =>
+    Effect.catchAll(operation(member), (error) => {
+      tierError(index)
+      return retryLater(state, member, what, suspect, operation, error)
+    }), { discard: true })
+}
+
+/** @internal */
+export const retryLater = (
+  state: CacheState,
+  member: Tier,
+  what: string,
+  suspect: Suspect,
+  operation: (member: Tier) => Effect.Effect<void, TierError>,
+  error: TierError
+): Effect.Effect<void> => {
+  if (state.closed) return Effect.logWarning(`layercake: ${what} failed in ${member.name}`, error)
+  mark(state, suspect, 1)
+  const attempt = Effect.tapError(
+    operation(member),
+    () => Effect.sync(() => state.counters.incr("invalidationRetries"))
+  )
+  const retried = Effect.retry(attempt, retrySchedule).pipe(
+    Effect.matchCauseEffect({
+      onSuccess: () => Effect.logInfo(`layercake: ${what} landed in ${member.name} after retrying`),
+      onFailure: (cause) => {
+        state.counters.incr("invalidationsAbandoned")
+        return Effect.logError(
+          `layercake: gave up on ${what} in ${member.name}; it may serve the old value until the entry expires`,
+          cause
+        )
+      }
+    }),
+    Effect.ensuring(Effect.sync(() => mark(state, suspect, -1)))
+  )
+  return Effect.zipRight(
+    Effect.logWarning(
+      `layercake: ${what} failed in ${member.name}; retrying in the background, reads skip it for what it covers until it lands`,
+      error
+    ),
+    Effect.asVoid(FiberSet.run(state.fibers, retried))
+  )
+}
+
 const dropKeys = (state: CacheState, members: ReadonlyArray<Tier>, keys: ReadonlyArray<string>) => {
   const fullKeys = keys.map((key) => state.prefix + key)
   return Effect.zipRight(
-    state.inflight.discardKeys(fullKeys),
-    forEachMember(members, (member) => member.delete(fullKeys), state.tierErrorOf(members))
+    Effect.zipRight(state.inflight.discardKeys(fullKeys), bumpEpoch(state)),
+    applyEverywhere(
+      state,
+      members,
+      `invalidating ${fullKeys.length === 1 ? `"${fullKeys[0]}"` : `${fullKeys.length} keys`}`,
+      fullKeys,
+      (member) => member.delete(fullKeys)
+    )
   )
 }
+
+const bumpEpoch = (state: CacheState) =>
+  Effect.sync(() => {
+    state.epoch++
+  })
 
 const stampInvalidation = (state: CacheState, now: number): number => {
   const at = Math.max(now, state.lastTaggedWrite)
@@ -64,16 +155,31 @@ const dropTags = (state: CacheState, members: ReadonlyArray<Tier>, tags: Readonl
   return Effect.clockWith((clock) => {
     const at = stampInvalidation(state, clock.unsafeCurrentTimeMillis())
     return Effect.zipRight(
-      state.inflight.discard((flight) => flight.dynamicTags || flight.tags.some((tag) => tagKeys.includes(tag))),
-      forEachMember(members, (member) => member.invalidateTags(tagKeys, at), state.tierErrorOf(members))
+      Effect.zipRight(
+        state.inflight.discard((flight) => flight.dynamicTags || flight.tags.some((tag) => tagKeys.includes(tag))),
+        bumpEpoch(state)
+      ),
+      applyEverywhere(
+        state,
+        members,
+        `invalidating tags ${tags.join(", ")}`,
+        "all",
+        (member) => member.invalidateTags(tagKeys, at)
+      )
     )
   })
 }
 
 const dropAll = (state: CacheState, members: ReadonlyArray<Tier>) =>
   Effect.zipRight(
-    Effect.zipRight(state.inflight.discard(() => true), Effect.sync(() => state.retryAfter.clear())),
-    forEachMember(members, (member) => member.clear(state.prefix), state.tierErrorOf(members))
+    Effect.zipRight(
+      state.inflight.discard(() => true),
+      Effect.sync(() => {
+        state.retryAfter.clear()
+        state.epoch++
+      })
+    ),
+    applyEverywhere(state, members, `clearing "${state.namespace}"`, "all", (member) => member.clear(state.prefix))
   )
 
 /** Applies a message from another instance to the local tiers only. @internal */

@@ -53,10 +53,20 @@ const readOn = <A>(
   schema: Schema.Schema<A, any>,
   errorSchema: Schema.Schema<any, any> | undefined,
   now: number
-): Stack.Read<A> =>
-  state.topSync === undefined
+): Stack.Read<A> => {
+  // a key whose invalidation has not landed in a shared tier is read from the local tiers only
+  if (state.isSuspect(fullKey)) return Stack.read(state.local, 0, fullKey, schema, errorSchema, now, state.observer)
+  const read = state.topSync === undefined
     ? Stack.read(state.members, 0, fullKey, schema, errorSchema, now, state.observer)
     : Stack.readAfterFirst(state.members, first, fullKey, schema, errorSchema, now, state.observer)
+  if (!Effect.isEffect(read) || state.local.length === 0) return read
+  const epoch = state.epoch
+  return Effect.tap(read, (found) =>
+    // dropped while the read was under way: the copy it promoted may be older than the drop
+    found !== undefined && state.epoch !== epoch
+      ? Effect.ignore(Effect.forEach(state.local, (member) => member.delete([fullKey]), { discard: true }))
+      : Effect.void)
+}
 
 /**
  * `getOrCompute`, top to bottom: read through the tiers; a fresh hit is the

@@ -5,7 +5,7 @@ import * as Schema from "effect/Schema"
 import type { EntryOptions } from "../Cache.js"
 import type { Entry } from "../CacheTier.js"
 import type { TierError } from "./errors.js"
-import { publish } from "./invalidation.js"
+import { publish, retryLater } from "./invalidation.js"
 import * as Lifecycle from "./lifecycle.js"
 import * as Policy from "./policy.js"
 import { forEachMember } from "./stack.js"
@@ -128,15 +128,29 @@ export const set = <A>(
     const fullKey = state.prefix + key
     return Effect.flatMap(newEntry(state, value, schema, policy), (entry) => {
       const encodeErrors: Array<TierError> = []
+      const failed: Array<readonly [number, TierError]> = []
       const deleted = forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError)
       const stored = entry === undefined
         ? deleted
         : forEachMember(state.members, (member) => member.set(fullKey, entry), (index, error) => {
           state.tierError(index)
           if (error.reason === "Encode") encodeErrors.push(error)
+          else failed.push([index, error])
         })
       return state.inflight.discardKeys([fullKey]).pipe(
         Effect.zipRight(stored),
+        // a tier that missed the write may keep the old value: delete it there, retrying until it lands
+        Effect.zipRight(Effect.suspend(() =>
+          Effect.forEach(failed, ([index, error]) =>
+            retryLater(
+              state,
+              state.members[index],
+              `the set of "${fullKey}"`,
+              [fullKey],
+              (member) => member.delete([fullKey]),
+              error
+            ), { discard: true })
+        )),
         Effect.zipRight(Effect.suspend(() => {
           if (encodeErrors.length === 0) return Effect.void
           const reasons = encodeErrors.map((error) => error.message).join("; ")
