@@ -40,7 +40,7 @@ const versionOf = (cache: Cache.Cache, key: string) =>
  * A compute on `a` that reads the truth (version 1), then waits while `during`
  * runs on another instance, then returns: the old result arrives after the operation.
  */
-const overtaken = (a: Cache.Cache, key: string, during: Effect.Effect<void>, options?: Cache.EntryOptions<Value>) =>
+const overtaken = (a: Cache.Cache, key: string, during: Effect.Effect<void, unknown>, options?: Cache.EntryOptions<Value>) =>
   Effect.gen(function*() {
     const started = yield* Deferred.make<void>()
     const go = yield* Deferred.make<void>()
@@ -152,7 +152,10 @@ describe("coherence under races (real Redis)", () => {
       const connection = RedisConnection.layer({ url: server.url })
       yield* Effect.gen(function*() {
         const prefix = unique("breaker")
-        const tier = { operationTimeout: "100 millis", circuitBreaker: { failureThreshold: 1, openFor: "300 millis" } }
+        const tier: RedisTier.Options = {
+          operationTimeout: "100 millis",
+          circuitBreaker: { failureThreshold: 1, openFor: "300 millis" }
+        }
         const a = yield* instance(prefix, { tier })
         const other = yield* buildCache({ namespace: "race" }, RedisTier.layer({ keyPrefix: prefix }))
         yield* a.set("j", Value, { version: 1 })
