@@ -125,6 +125,11 @@ export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier
         Effect.withClock(liveClock)
       )
     )
+    if (Option.isNone(bus) && state.firstShared > 0 && state.local.length > 0) {
+      yield* Effect.logWarning(
+        `layercake: Cache "${namespace}" keeps local copies over a shared tier without an invalidation bus: writes and invalidations made by other instances stay invisible here until the local copy expires. Provide a bus (RedisBus.layer()) to keep instances coherent.`
+      )
+    }
     if (Option.isSome(bus)) {
       const messages = yield* (bus.value.subscribeTo?.(namespace) ?? bus.value.subscribe)
       yield* Effect.forkScoped(
