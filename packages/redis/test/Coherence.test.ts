@@ -9,6 +9,7 @@ import { Cache, CacheTier } from "@layercake/core"
 import { MemoryTier } from "@layercake/memory"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -17,16 +18,22 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Redis } from "ioredis"
-import { RedisBus, RedisConnection, RedisTier } from "../src/index.js"
+import { RedisBus, RedisConnection, RedisLock, RedisTier } from "../src/index.js"
 import { startRedis } from "./harness/redisServer.js"
 import { buildCache, cluster, standalone, unique } from "./utils.js"
 
 const Value = Schema.Struct({ version: Schema.Number })
 type Value = typeof Value.Type
 
-const instance = (keyPrefix: string, options: { bus?: boolean; tier?: RedisTier.Options } = {}) => {
+const instance = (
+  keyPrefix: string,
+  options: { bus?: boolean; lock?: RedisLock.Options; tier?: RedisTier.Options } = {}
+) => {
   const tiers = CacheTier.stack(MemoryTier.layer(), RedisTier.layer({ keyPrefix, ...options.tier }))
-  const cache = Cache.layer({ namespace: "race" }).pipe(Layer.provide(tiers))
+  const plain = Cache.layer({ namespace: "race" }).pipe(Layer.provide(tiers))
+  const cache = options.lock === undefined
+    ? plain
+    : plain.pipe(Layer.provide(RedisLock.layer({ keyPrefix, ...options.lock })))
   return Effect.map(
     Layer.build(options.bus === true ? cache.pipe(Layer.provide(RedisBus.layer({ keyPrefix }))) : cache),
     Context.get(Cache.Cache)
@@ -40,7 +47,12 @@ const versionOf = (cache: Cache.Cache, key: string) =>
  * A compute on `a` that reads the truth (version 1), then waits while `during`
  * runs on another instance, then returns: the old result arrives after the operation.
  */
-const overtaken = (a: Cache.Cache, key: string, during: Effect.Effect<void, unknown>, options?: Cache.EntryOptions<Value>) =>
+const overtaken = (
+  a: Cache.Cache,
+  key: string,
+  during: Effect.Effect<void, unknown>,
+  options?: Cache.EntryOptions<Value>
+) =>
   Effect.gen(function*() {
     const started = yield* Deferred.make<void>()
     const go = yield* Deferred.make<void>()
@@ -169,4 +181,32 @@ describe("coherence under races (real Redis)", () => {
         assert.strictEqual((yield* a.stats).fleet.suspect, 0)
       }).pipe(Effect.provide(connection), quiet)
     }))
+
+  it.scopedLive("RedisLock: instances that miss one cold key together compute it once; a lost holder is waited out", () =>
+    Effect.gen(function*() {
+      const prefix = unique("lock")
+      const caches = yield* Effect.all(
+        Array.from({ length: 4 }, () => instance(prefix, { lock: { lease: "300 millis" } }))
+      )
+      let computes = 0
+      const compute = Effect.sync(() => ++computes).pipe(
+        Effect.zipRight(Effect.sleep("100 millis")),
+        Effect.as({ version: 1 })
+      )
+      const answers = yield* Effect.all(
+        caches.flatMap((cache) => Array.from({ length: 25 }, () => cache.getOrCompute("cold", Value, compute))),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(answers.length, 100)
+      assert.strictEqual(computes, 1)
+      const stats = yield* Effect.all(caches.map((cache) => cache.stats))
+      assert.strictEqual(stats.reduce((sum, s) => sum + s.lockAcquired, 0), 1)
+      assert.strictEqual(stats.reduce((sum, s) => sum + s.lockWaits, 0), 3)
+      // a holder that never writes (crashed): its lease expires and a waiter computes
+      const redis = (yield* RedisConnection.RedisConnection).client
+      yield* Effect.promise(() => redis.set(`${prefix}:~lock:race:orphan`, "someone", "PX", 300))
+      const [ms, value] = yield* Effect.timed(caches[0].getOrCompute("orphan", Value, Effect.succeed({ version: 7 })))
+      assert.strictEqual(value.version, 7)
+      assert.isAtMost(Duration.toMillis(ms), 2 * 600 + 500) // bounded by the wait timeout (2 × lease)
+    }).pipe(Effect.provide(standalone())))
 })

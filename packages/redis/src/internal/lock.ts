@@ -141,7 +141,9 @@ const makeLock = (settings: Settings, client: Caller): DistributedLock.Distribut
           })
         )
       })
-      return Effect.raceFirst(reply, deadline)
+      // interruptible even when called from an uninterruptible region (a Cache releases its lease in a
+      // finalizer): the race must be able to interrupt its loser, or it waits for it forever
+      return Effect.interruptible(Effect.raceFirst(reply, deadline))
     })
 
   const illFormed = (operation: DistributedLock.DistributedLockError["operation"], key: string) =>
