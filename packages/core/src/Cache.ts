@@ -256,6 +256,8 @@ export interface Cache {
   ) => Effect.Effect<void, ParseResult.ParseError>
   readonly invalidate: (key: string | ReadonlyArray<string>) => Effect.Effect<void>
   readonly invalidateTags: (tags: ReadonlyArray<string>) => Effect.Effect<void>
+  /** Keys of this namespace matching a Redis glob (`product:category:42:*`), every tier, every instance on the bus. */
+  readonly invalidatePattern: (pattern: string) => Effect.Effect<void>
   /** This namespace only, every tier, every instance on the bus. */
   readonly clear: Effect.Effect<void>
   readonly stats: Effect.Effect<Stats>
@@ -370,6 +372,18 @@ export const invalidate = (key: string | ReadonlyArray<string>): Effect.Effect<v
  */
 export const invalidateTags = (tags: ReadonlyArray<string>): Effect.Effect<void, never, Cache> =>
   Effect.flatMap(Cache, (cache) => cache.invalidateTags(tags))
+
+/**
+ * Invalidates the keys of the namespace that match a Redis glob pattern
+ * (`*`, `?`, `[…]`, `\\` escapes), e.g. `"product:category:42:*"`: in every
+ * tier (Redis: `SCAN MATCH` + delete on every master), in computes running
+ * now, and on every instance of the bus (one message).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const invalidatePattern = (pattern: string): Effect.Effect<void, never, Cache> =>
+  Effect.flatMap(Cache, (cache) => cache.invalidatePattern(pattern))
 
 /**
  * @since 0.1.0

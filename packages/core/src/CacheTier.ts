@@ -14,6 +14,7 @@ import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
 import * as errors from "./internal/errors.js"
+import * as glob from "./internal/glob.js"
 import * as internalStack from "./internal/stack.js"
 import * as internal from "./internal/tier.js"
 
@@ -176,6 +177,13 @@ export interface CacheTier {
   /** Deletes every key that starts with `prefix` (a namespace), and nothing else. */
   readonly clear: (prefix: string) => Effect.Effect<void, TierError>
   /**
+   * Deletes every key that starts with `prefix` (literal) and whose rest
+   * matches the Redis glob `pattern` (`*`, `?`, `[…]`, `\` escapes; match
+   * with `globMatcher`). Optional: without it, `Cache.invalidatePattern`
+   * clears the whole namespace in this tier.
+   */
+  readonly deleteMatching?: ((prefix: string, pattern: string) => Effect.Effect<void, TierError>) | undefined
+  /**
    * The synchronous fast path of a tier that never waits (in-process memory).
    * A stack reads and promotes through it without an Effect step, which is
    * what makes an L1 hit cheap. Optional; it must answer exactly as `get` /
@@ -303,6 +311,15 @@ export const readAs: <A>(
   schema: Schema.Schema<A, any>,
   errorSchema?: Schema.Schema<any, any> | undefined
 ) => ReadResult<A> = internal.readAs
+
+/**
+ * A Redis glob pattern (`*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\` escapes) as a
+ * matcher of whole strings, for tiers implementing `deleteMatching`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const globMatcher: (pattern: string) => (text: string) => boolean = glob.matcher
 
 /**
  * Caps an entry's lifetime to `now + maxTtl` (never extends it).

@@ -16,7 +16,7 @@ import * as internal from "./internal/bus.js"
  * @since 0.1.0
  * @category models
  */
-export type Message = KeysInvalidated | TagsInvalidated | Cleared | Gap
+export type Message = KeysInvalidated | TagsInvalidated | PatternInvalidated | Cleared | Gap
 
 /**
  * @since 0.1.0
@@ -38,6 +38,19 @@ export interface TagsInvalidated {
   readonly sender: string
   readonly namespace: string
   readonly tags: ReadonlyArray<string>
+}
+
+/**
+ * Keys of the namespace matching a Redis glob pattern (`Cache.invalidatePattern`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PatternInvalidated {
+  readonly _tag: "PatternInvalidated"
+  readonly sender: string
+  readonly namespace: string
+  readonly pattern: string
 }
 
 /**

@@ -161,4 +161,25 @@ describe("RedisBus", () => {
       assert.deepStrictEqual(messages.map((message) => message._tag), ["KeysInvalidated", "TagsInvalidated"])
       assert.deepStrictEqual(messages[0].keys, ["p", "q"])
     }).pipe(Effect.provide(standalone())))
+
+  for (const [label, connection] of [["standalone", standalone], ["cluster", cluster]] as const) {
+    it.scopedLive(`${label}: invalidatePattern drops matching keys in Redis and in every instance's memory, and no other`, () =>
+      Effect.gen(function*() {
+        const prefix = unique("bus-pattern")
+        const a = yield* instance(prefix)
+        const b = yield* instance(prefix)
+        const keys = ["product:42:a", "product:42:b:c", "product:420:a", "product:4:a", "other:42:a"]
+        for (const key of keys) yield* a.set(key, Value, { id: key, version: 1 })
+        for (const key of keys) assert.strictEqual(yield* versionOf(b, key), 1)
+        yield* a.invalidatePattern("product:42:*")
+        const fresh = yield* buildCache({ namespace: "bus" }, RedisTier.layer({ keyPrefix: prefix }))
+        const expected = [-1, -1, 1, 1, 1]
+        assert.deepStrictEqual(yield* Effect.forEach(keys, (key) => versionOf(fresh, key)), expected, "in Redis")
+        assert.deepStrictEqual(yield* Effect.forEach(keys, (key) => versionOf(a, key)), expected, "on a")
+        yield* eventually(
+          Effect.forEach(keys, (key) => versionOf(b, key)),
+          (versions) => versions.join() === expected.join()
+        )
+      }).pipe(Effect.provide(connection())))
+  }
 })

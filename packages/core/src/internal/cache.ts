@@ -92,6 +92,12 @@ class CacheImpl implements Api.Cache {
     return Invalidation.invalidate(this.state, keys).pipe(this.span("layercake.invalidate", { "cache.keys": keys }))
   }
 
+  invalidatePattern(pattern: string): Effect.Effect<void> {
+    return Invalidation.invalidatePattern(this.state, pattern).pipe(
+      this.span("layercake.invalidatePattern", { "cache.pattern": pattern })
+    )
+  }
+
   invalidateTags(tags: ReadonlyArray<string>): Effect.Effect<void> {
     return Invalidation.invalidateTags(this.state, tags).pipe(
       this.span("layercake.invalidateTags", { "cache.tags": tags })

@@ -4,6 +4,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type { CacheTier as Tier, TierError } from "../CacheTier.js"
 import type { Message } from "../InvalidationBus.js"
+import * as Glob from "./glob.js"
 import type { CacheState } from "./state.js"
 import * as Validate from "./validate.js"
 
@@ -170,6 +171,36 @@ const dropTags = (state: CacheState, members: ReadonlyArray<Tier>, tags: Readonl
   })
 }
 
+/** @internal */
+export const invalidatePattern = (state: CacheState, pattern: string): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    Validate.checkKey("key", pattern)
+    return Effect.zipRight(
+      dropMatching(state, state.members, pattern),
+      publish(state, { _tag: "PatternInvalidated", sender: state.instanceId, namespace: state.namespace, pattern })
+    )
+  })
+
+const dropMatching = (state: CacheState, members: ReadonlyArray<Tier>, pattern: string) => {
+  const matches = Glob.matcher(pattern)
+  return Effect.zipRight(
+    Effect.zipRight(
+      state.inflight.discard((flight) => matches(state.userKey(flight.key))),
+      bumpEpoch(state)
+    ),
+    applyEverywhere(
+      state,
+      members,
+      `invalidating the pattern "${pattern}"`,
+      "all",
+      (member) =>
+        member.deleteMatching === undefined
+          ? member.clear(state.prefix)
+          : member.deleteMatching(state.prefix, pattern)
+    )
+  )
+}
+
 const dropAll = (state: CacheState, members: ReadonlyArray<Tier>) =>
   Effect.zipRight(
     Effect.zipRight(
@@ -197,6 +228,8 @@ export const receive = (state: CacheState, message: Message): Effect.Effect<void
         return dropKeys(state, state.local, message.keys)
       case "TagsInvalidated":
         return dropTags(state, state.local, message.tags)
+      case "PatternInvalidated":
+        return dropMatching(state, state.local, message.pattern)
       case "Cleared":
         return dropAll(state, state.local)
     }

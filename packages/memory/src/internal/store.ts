@@ -146,6 +146,13 @@ export class Store {
   }
 
   /** Deletes every key starting with `prefix`; all of them (and the memory) for `""`. */
+  /** Removes the keys that start with `prefix` and whose rest `matches`. */
+  deleteMatching(prefix: string, matches: (rest: string) => boolean): void {
+    for (const [key, slot] of this.slotByKey) {
+      if (key.startsWith(prefix) && matches(key.slice(prefix.length))) this.removeSlot(slot)
+    }
+  }
+
   clear(prefix: string): void {
     if (prefix === "") return this.reset()
     for (const [key, slot] of this.slotByKey) {

@@ -86,6 +86,8 @@ export const fromStore = (store: Store, options: Resolved): CacheTier.CacheTier 
       }),
     invalidateTags: (tags, _at) => Effect.sync(() => store.invalidateTags(tags)),
     clear: (prefix) => Effect.sync(() => store.clear(prefix)),
+    deleteMatching: (prefix, pattern) =>
+      Effect.sync(() => store.deleteMatching(prefix, CacheTier.globMatcher(pattern))),
     sync: { get: read, set: setAt }
   })
 }

@@ -247,23 +247,40 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
       return Effect.zipRight(Effect.zipRight(written, dropped), Effect.fail(failure))
     })
 
-  const clear = (prefix: string): Effect.Effect<void, CacheTier.TierError> => {
-    const pattern = `${escapeGlob(keyPrefix + prefix)}*`
-    const sweep = (node: Redis, cursor: string): Effect.Effect<void, CacheTier.TierError> =>
-      Effect.flatMap(call("clear", () => commands.scan(node, cursor, pattern)), ([next, keys]) => {
-        const unlinked = keys.length === 0 ? Effect.void : call("clear", () => commands.unlinkOn(node, keys))
-        return next === "0" ? unlinked : Effect.zipRight(unlinked, sweep(node, next))
+  /** SCAN MATCH on every master, deleting what it finds with `unlink`. */
+  const sweep = (
+    operation: "clear",
+    pattern: string,
+    unlink: (node: Redis, keys: ReadonlyArray<Buffer>) => Promise<void>
+  ): Effect.Effect<void, CacheTier.TierError> => {
+    const step = (node: Redis, cursor: string): Effect.Effect<void, CacheTier.TierError> =>
+      Effect.flatMap(call(operation, () => commands.scan(node, cursor, pattern)), ([next, keys]) => {
+        const unlinked = keys.length === 0 ? Effect.void : call(operation, () => unlink(node, keys))
+        return next === "0" ? unlinked : Effect.zipRight(unlinked, step(node, next))
       })
     return Effect.flatMap(
-      call("clear", async () => {
-        await commands.markClear(prefix)
+      call(operation, async () => {
         const nodes = commands.scanTargets()
         if (nodes.length === 0) throw new Error("no Redis master known")
         return nodes
       }),
-      (nodes) => Effect.forEach(nodes, (node) => sweep(node, "0"), { concurrency: "unbounded", discard: true })
+      (nodes) => Effect.forEach(nodes, (node) => step(node, "0"), { concurrency: "unbounded", discard: true })
     )
   }
+
+  const clear = (prefix: string): Effect.Effect<void, CacheTier.TierError> =>
+    Effect.zipRight(
+      call("clear", () => commands.markClear(prefix)),
+      sweep("clear", `${escapeGlob(keyPrefix + prefix)}*`, commands.unlinkOn)
+    )
+
+  // each matching key is deleted through the fence script, so computes running on other instances cannot restore it
+  const deleteMatching = (prefix: string, pattern: string): Effect.Effect<void, CacheTier.TierError> =>
+    sweep(
+      "clear",
+      escapeGlob(keyPrefix + prefix) + pattern,
+      (_node, keys) => commands.unlink(keys.map((key) => key.toString("utf8")))
+    )
 
   /** `getMany` when some keys are ill-formed: those are decode failures, the others are read. */
   const getManyWithIllFormed = <A>(
@@ -320,6 +337,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
         ? Effect.void
         : call("invalidateTags", () => commands.invalidateTags(stored.map((tag) => tagPrefix + tag), at, tagTtl))
     },
-    clear
+    clear,
+    deleteMatching
   })
 }
