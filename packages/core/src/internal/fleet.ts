@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type { Entry } from "../CacheTier.js"
-import type { Lease as LockLease } from "../DistributedLock.js"
+import type { DistributedLock, Lease as LockLease } from "../DistributedLock.js"
 import type { Flight } from "./inflight.js"
 import * as Stack from "./stack.js"
 import type { CacheState } from "./state.js"
@@ -75,32 +75,45 @@ export const lease = (state: CacheState, flight: Flight): Effect.Effect<Lease> =
           none
         )
       }
-      if (Option.isSome(acquired.right)) {
-        state.counters.incr("lockAcquired")
-        const held: Lease = { _tag: "Held", lease: acquired.right.value }
-        return Effect.flatMap(readShared(state, flight), (value) =>
-          value === undefined
-            ? Effect.succeed(held)
-            : Effect.as(release(state, held), { _tag: "Found", value } as Lease))
-      }
+      if (Option.isSome(acquired.right)) return leased(state, flight, acquired.right.value)
       state.counters.incr("lockWaits")
-      return waitForHolder(state, flight, lock.waitTimeoutMillis)
+      return waitForHolder(state, flight, lock)
     }
   )
 }
 
+/** With the lease: the previous holder may have just written the value, so the shared tiers are read once more. */
+const leased = (state: CacheState, flight: Flight, lease: LockLease): Effect.Effect<Lease> => {
+  const held: Lease = { _tag: "Held", lease }
+  return Effect.flatMap(readShared(state, flight), (value) => {
+    if (value === undefined) state.counters.incr("lockAcquired")
+    return value === undefined
+      ? Effect.succeed(held)
+      : Effect.as(release(state, held), { _tag: "Found", value } as Lease)
+  })
+}
+
+/**
+ * Waits for the holder's value, polling the shared tiers with backoff. Each
+ * time it is not there yet, tries the lease again: a holder that crashed
+ * stops extending it, and the first waiter to take it over computes.
+ */
 const waitForHolder = (
   state: CacheState,
   flight: Flight,
-  waitTimeoutMillis: number
+  lock: DistributedLock
 ): Effect.Effect<Lease> =>
   Effect.gen(function*() {
-    const until = (yield* Clock.currentTimeMillis) + waitTimeoutMillis
+    const until = (yield* Clock.currentTimeMillis) + lock.waitTimeoutMillis
     let pause = 5
     for (;;) {
       if (flight.discarded) return none
       const value = yield* readShared(state, flight)
       if (value !== undefined) return { _tag: "Found", value } as Lease
+      const retaken = yield* Effect.either(lock.tryAcquire(flight.key))
+      if (retaken._tag === "Right" && Option.isSome(retaken.right)) {
+        return yield* leased(state, flight, retaken.right.value)
+      }
       const now = yield* Clock.currentTimeMillis
       if (now >= until) {
         state.counters.incr("lockTimeouts")
