@@ -29,6 +29,8 @@ import type { Cluster, Redis } from "ioredis"
 import type * as Api from "../RedisBus.js"
 import type { RedisConnection as Connection } from "../RedisConnection.js"
 import { tag as RedisConnection } from "./connectionTag.js"
+import { keyPrefixOf } from "./keyPrefix.js"
+import * as Scripts from "./scripts.js"
 import { type Script, script } from "./scripts.js"
 
 type Message = InvalidationBus.Message
@@ -68,10 +70,7 @@ interface Settings {
 }
 
 const settingsOf = (options: Api.Options): Settings => {
-  const keyPrefix = options.keyPrefix ?? "layercake"
-  if (typeof keyPrefix !== "string" || /[{}]/.test(keyPrefix) || !Validate.isWellFormed(keyPrefix)) {
-    Validate.raise(MODULE, "keyPrefix", keyPrefix, "a well-formed string without { or }")
-  }
+  const keyPrefix = keyPrefixOf(MODULE, options.keyPrefix)
   return {
     keyPrefix,
     streamMaxLen: options.streamMaxLen === undefined
@@ -106,12 +105,8 @@ type Event =
   | { readonly _tag: "Received"; readonly channel: string; readonly payload: string }
   | { readonly _tag: "Check"; readonly reason: string }
 
-const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT")
-
 const evalScript = (client: Redis | Cluster, keys: ReadonlyArray<string>, args: ReadonlyArray<string>) =>
-  client.evalsha(publishScript.sha, keys.length, ...keys, ...args).catch((error) =>
-    isNoScript(error) ? client.eval(publishScript.lua, keys.length, ...keys, ...args) : Promise.reject(error)
-  )
+  Scripts.run(client, publishScript, keys, args)
 
 const parseSeq = (id: string): number => Number(id.slice(0, id.indexOf("-")))
 

@@ -69,17 +69,8 @@ export interface Commands {
 
 type Client = Redis | Cluster
 
-const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT")
-
-const runScript = (
-  client: Client,
-  script: Scripts.Script,
-  keys: ReadonlyArray<string>,
-  args: ReadonlyArray<string | Buffer>
-) =>
-  client.callBuffer("evalsha", [script.sha, keys.length, ...keys, ...args]).catch((error) =>
-    isNoScript(error) ? client.callBuffer("eval", [script.lua, keys.length, ...keys, ...args]) : Promise.reject(error)
-  )
+const runScript = Scripts.run
+const isNoScript = Scripts.isNoScript
 
 /** Writes, deletes and fence points through the fence scripts; the same on both shapes (one slot per script). */
 const fenced = (client: Client, fencing: Fencing) => {

@@ -7,11 +7,13 @@
 import { DistributedLock, Validate } from "@layercake/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { createHash, randomUUID } from "node:crypto"
+import { randomUUID } from "node:crypto"
 import type { RedisConnection as Connection } from "../RedisConnection.js"
 import type * as Api from "../RedisLock.js"
 import { tag as RedisConnection } from "./connectionTag.js"
-import type { Script } from "./scripts.js"
+import { keyPrefixOf, keyStart } from "./keyPrefix.js"
+import * as Scripts from "./scripts.js"
+import { type Script, script } from "./scripts.js"
 
 /** @internal */
 export const DistributedLockTag = DistributedLock.DistributedLock
@@ -26,28 +28,18 @@ interface Settings {
   readonly operationTimeout: number
 }
 
-/** A hash tag in the prefix would put every lock in one Cluster slot; a lone surrogate would collide in UTF-8. */
-const keyPrefixOf = (input: unknown): string => {
-  if (typeof input !== "string" || /[{}]/.test(input) || !Validate.isWellFormed(input)) {
-    Validate.raise(MODULE, "keyPrefix", input, "a well-formed string without { or }")
-  }
-  return input as string
-}
-
 /** Throws an `InvalidOptionError` naming the first invalid option. */
 const settingsOf = (options: Api.Options): Settings => {
-  const keyPrefix = options.keyPrefix === undefined ? "layercake" : keyPrefixOf(options.keyPrefix)
+  const keyPrefix = keyPrefixOf(MODULE, options.keyPrefix)
   // PX takes whole milliseconds
   const leaseMillis = Math.ceil(Validate.optionalDuration(MODULE, "lease", options.lease, 10_000))
   return {
-    keyPrefix: keyPrefix === "" || keyPrefix.endsWith(":") ? keyPrefix : `${keyPrefix}:`,
+    keyPrefix: keyStart(keyPrefix),
     leaseMillis,
     waitTimeoutMillis: Validate.optionalDuration(MODULE, "waitTimeout", options.waitTimeout, 2 * leaseMillis),
     operationTimeout: Validate.optionalDuration(MODULE, "operationTimeout", options.operationTimeout, 250)
   }
 }
-
-const script = (lua: string): Script => ({ lua, sha: createHash("sha1").update(lua).digest("hex") })
 
 /** Resets the lease to ARGV[2] ms when KEYS[1] still holds the owner's token ARGV[1]. Reply: 1, or 0 when lost. */
 const extendScript = script(`
@@ -65,18 +57,14 @@ end
 return 0
 `)
 
-/** The one client method the lock uses; `Redis` and `Cluster` both have it (a Cluster routes it by its key). */
-interface Caller {
+/** What the lock uses of a client; `Redis` and `Cluster` both have it (a Cluster routes it by its key). */
+interface Caller extends Scripts.Caller {
   call(command: string, args: Array<string | number>): Promise<unknown>
 }
 
-const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT")
-
-/** EVALSHA, then EVAL when the server lost its script cache (restart, failover) or never had the script. */
-const runScript = (client: Caller, { lua, sha }: Script, key: string, args: ReadonlyArray<string>) =>
-  client.call("evalsha", [sha, 1, key, ...args]).catch((error) =>
-    isNoScript(error) ? client.call("eval", [lua, 1, key, ...args]) : Promise.reject(error)
-  )
+/** EVALSHA (EVAL on NOSCRIPT) of a script over one key. */
+const runScript = (client: Caller, script: Script, key: string, args: ReadonlyArray<string>) =>
+  Scripts.run(client, script, [key], args)
 
 const ILL_FORMED_KEY = "the key is not well-formed Unicode (a lone surrogate): in Redis it would share a lock"
 

@@ -109,3 +109,26 @@ end
 redis.call('SET', KEYS[1], string.format('%.0f', now), 'PX', ARGV[1])
 return 1
 `)
+
+/** @internal */
+export const isNoScript = (error: unknown): boolean => error instanceof Error && error.message.startsWith("NOSCRIPT")
+
+/** What `run` needs of a client (standalone or Cluster). @internal */
+export interface Caller {
+  callBuffer(command: string, args: Array<string | number | Buffer>): Promise<unknown>
+}
+
+/**
+ * EVALSHA, then EVAL when the server lost its script cache (restart,
+ * failover) or never had the script. Bulk replies come back as Buffers.
+ * @internal
+ */
+export const run = (
+  client: Caller,
+  script: Script,
+  keys: ReadonlyArray<string>,
+  args: ReadonlyArray<string | Buffer>
+): Promise<unknown> =>
+  client.callBuffer("evalsha", [script.sha, keys.length, ...keys, ...args]).catch((error) =>
+    isNoScript(error) ? client.callBuffer("eval", [script.lua, keys.length, ...keys, ...args]) : Promise.reject(error)
+  )

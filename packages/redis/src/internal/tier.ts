@@ -11,6 +11,7 @@ import * as Commands from "./commands.js"
 import { tag as RedisConnection } from "./connectionTag.js"
 import * as Envelope from "./envelope.js"
 import * as Fence from "./fence.js"
+import { keyPrefixOf, keyStart } from "./keyPrefix.js"
 import { ReadBatch } from "./readBatch.js"
 
 /** @internal */
@@ -29,16 +30,8 @@ interface Settings {
 
 const MODULE = "RedisTier"
 
-/** A hash tag in the prefix would put every key in one Cluster slot; a lone surrogate would collide in UTF-8. */
-const keyPrefixOf = (input: unknown): string => {
-  if (typeof input !== "string" || /[{}]/.test(input) || !Validate.isWellFormed(input)) {
-    Validate.raise(MODULE, "keyPrefix", input, "a well-formed string without { or }")
-  }
-  return input as string
-}
-
 const settingsOf = (options: Api.Options): Settings => {
-  const keyPrefix = options.keyPrefix === undefined ? "layercake" : keyPrefixOf(options.keyPrefix)
+  const keyPrefix = keyPrefixOf(MODULE, options.keyPrefix)
   const codec = options.codec === undefined
     ? "json"
     : Validate.oneOf(MODULE, "codec", options.codec, ["json", "msgpack"])
@@ -57,7 +50,7 @@ const settingsOf = (options: Api.Options): Settings => {
   }
   return {
     name: options.name === undefined ? "redis" : Validate.nonEmptyString(MODULE, "name", options.name),
-    keyPrefix: keyPrefix === "" || keyPrefix.endsWith(":") ? keyPrefix : `${keyPrefix}:`,
+    keyPrefix: keyStart(keyPrefix),
     operationTimeout: Validate.optionalDuration(MODULE, "operationTimeout", options.operationTimeout, 250),
     breaker,
     codec,
