@@ -2,7 +2,7 @@
  * `pnpm demo`: layercake on its embedded default (memory L1 over an in-process
  * shared L2), or with Redis as L2 when REDIS_URL is set.
  */
-import { Cache, CacheTier } from "@layercake/core"
+import { Cache, CacheTier, InvalidationBus } from "@layercake/core"
 import { MemoryTier } from "@layercake/memory"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
@@ -131,9 +131,27 @@ const program = (nodeB: Cache.Cache) =>
     )
     yield* Ref.set(db.down, false)
 
+    yield* scene("two instances stay coherent (a bus between them)")
+    yield* cache.set("user:6", User, { id: 6, name: "before", since: new Date(Date.UTC(2022, 0, 1)) })
+    yield* Console.log(
+      `node B reads (and keeps in its L1): ${(yield* nodeB.getOrCompute("user:6", User, db.loadUser(6))).name}`
+    )
+    yield* cache.set("user:6", User, { id: 6, name: "after", since: new Date(Date.UTC(2022, 0, 1)) })
+    const [, seenAfter] = yield* timed(Effect.gen(function*() {
+      while ((yield* nodeB.getOrCompute("user:6", User, db.loadUser(6))).name !== "after") {
+        yield* Effect.sleep("1 millis")
+      }
+    }))
+    yield* Console.log(`after a set on node A, node B reads "after" within ${seenAfter.toFixed(2)} ms`)
+    yield* Console.log(
+      usesRedis
+        ? "next: two processes over Redis (RedisBus, RedisLock)"
+        : "with REDIS_URL set, the demo also runs two processes over Redis (RedisBus, RedisLock)"
+    )
+
     yield* scene("stats")
     const final = yield* cache.stats
-    const { perTier, ...counters } = final
+    const { fleet: _fleet, perTier, ...counters } = final
     yield* Console.log(
       Object.entries(counters).filter(([, value]) => value !== 0).map(([name, value]) => `${name}=${value}`).join("  ")
     )
@@ -142,20 +160,29 @@ const program = (nodeB: Cache.Cache) =>
     )
   })
 
-/** One node of a fleet: its own memory L1 over the shared L2. */
-const node = (l2: Layer.Layer<CacheTier.CacheTier>) =>
+/** One node of a fleet: its own memory L1 over the shared L2, and the bus between the nodes. */
+const node = (l2: Layer.Layer<CacheTier.CacheTier>, bus: Layer.Layer<InvalidationBus.InvalidationBus>) =>
   Cache.layer({ namespace: "demo" }).pipe(
-    Layer.provide(CacheTier.stack(MemoryTier.layer({ maxEntries: 10_000, name: "memory" }), l2))
+    Layer.provide(CacheTier.stack(MemoryTier.layer({ maxEntries: 10_000, name: "memory" }), l2)),
+    Layer.provide(bus)
   )
 
 Effect.gen(function*() {
   const l2 = Layer.succeedContext(yield* Layer.build(secondTier))
-  const nodeB = yield* Effect.map(Layer.build(node(l2)), (context) => Context.get(context, Cache.Cache))
-  yield* program(nodeB).pipe(Effect.provide(node(l2)))
+  const bus = Layer.succeedContext(yield* Layer.build(InvalidationBus.layerMemory))
+  const nodeB = yield* Effect.map(Layer.build(node(l2, bus)), (context) => Context.get(context, Cache.Cache))
+  yield* program(nodeB).pipe(Effect.provide(node(l2, bus)))
 }).pipe(
   Effect.scoped,
   Logger.withMinimumLogLevel(LogLevel.Error),
   Effect.runPromise
+).then(
+  // with Redis, the fleet scene: two processes (fleet.ts runs when imported)
+  () => (usesRedis ? import("./fleet.js") : undefined),
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  }
 ).then(
   () => process.exit(0),
   (error) => {
