@@ -7,6 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cache, CacheTier } from "@layercake/core"
 import { MemoryTier } from "@layercake/memory"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -20,7 +21,7 @@ import * as Schema from "effect/Schema"
 import { Redis } from "ioredis"
 import { RedisBus, RedisConnection, RedisLock, RedisTier } from "../src/index.js"
 import { startRedis } from "./harness/redisServer.js"
-import { buildCache, cluster, standalone, unique } from "./utils.js"
+import { buildCache, buildTier, cluster, entry, standalone, unique } from "./utils.js"
 
 const Value = Schema.Struct({ version: Schema.Number })
 type Value = typeof Value.Type
@@ -208,5 +209,22 @@ describe("coherence under races (real Redis)", () => {
       const [ms, value] = yield* Effect.timed(caches[0].getOrCompute("orphan", Value, Effect.succeed({ version: 7 })))
       assert.strictEqual(value.version, 7)
       assert.isAtMost(Duration.toMillis(ms), 2 * 600 + 500) // bounded by the wait timeout (2 × lease)
+    }).pipe(Effect.provide(standalone())))
+
+  it.scopedLive("an older compute never overwrites a newer one's value (a lease holder paused past its lease)", () =>
+    Effect.gen(function*() {
+      const tier = yield* buildTier({ keyPrefix: unique("older") })
+      const paused = yield* tier.fence!("ns:k") // the first holder starts, then stalls
+      const takeover = yield* tier.fence!("ns:k") // its lease expired; another instance computes
+      const now = yield* Clock.currentTimeMillis
+      yield* tier.set("ns:k", { ...entry(2, Schema.Number, now), fences: { redis: takeover } })
+      yield* tier.set("ns:k", { ...entry(1, Schema.Number, now), fences: { redis: paused } }) // the stalled one wakes up
+      const read = yield* tier.get("ns:k", Schema.Number)
+      assert.strictEqual(read !== undefined && "value" in read ? read.value : undefined, 2)
+      // and a compute that starts later still lands
+      const later = yield* tier.fence!("ns:k")
+      yield* tier.set("ns:k", { ...entry(3, Schema.Number, now), fences: { redis: later } })
+      const again = yield* tier.get("ns:k", Schema.Number)
+      assert.strictEqual(again !== undefined && "value" in again ? again.value : undefined, 3)
     }).pipe(Effect.provide(standalone())))
 })

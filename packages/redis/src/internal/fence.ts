@@ -32,7 +32,10 @@ return now`)
 
 /**
  * A compute's write, stamped (the envelope's last 8 bytes) with its fence
- * point. KEYS: value, fence. ARGV: bytes, px, fence point (µs),
+ * point. Refused when the key was invalidated at or after that point, and
+ * when the value there now comes from a compute (or a `set`) that started
+ * at or after it: an older compute (a holder paused past its lease) never
+ * overwrites a newer one. KEYS: value, fence. ARGV: bytes, px, fence point (µs),
  * window (µs), clear marker key or "". Reply 1 when written, 0 when fenced off.
  * @internal
  */
@@ -44,6 +47,10 @@ if fenced and fenced >= basis then return 0 end
 if ARGV[5] ~= '' then
   local cleared = tonumber(redis.call('GET', ARGV[5]) or '')
   if cleared and cleared >= basis then return 0 end
+end
+local current = redis.pcall('GET', KEYS[1])
+if type(current) == 'string' and #current >= 42 and string.sub(current, 1, 3) == string.sub(ARGV[1], 1, 3) then
+  if struct.unpack('>d', current, #current - 7) >= basis then return 0 end
 end
 redis.call('SET', KEYS[1], string.sub(ARGV[1], 1, -9) .. struct.pack('>d', basis), 'PX', ARGV[2])
 return 1`)
