@@ -40,7 +40,7 @@ export const takeFences = (state: CacheState, fullKey: string): Effect.Effect<En
             [member.name, 0] as const
           )
         })
-      ), { concurrency: "unbounded" }),
+      ), { concurrency: fenced.length === 1 ? 1 : "unbounded" }),
     Object.fromEntries
   )
 }
