@@ -277,9 +277,9 @@ describe("fleet of processes (MemoryTier L1 + RedisTier L2 + RedisBus)", { timeo
             })
             const pausedFor = await resumed!
             console.log(
-              `fleet (cluster): master :${owner[1]} paused ${Math.round(pausedFor)} ms, coherent ${
-                Math.round(quiet.millis)
-              } ms after the writes stopped`
+              `fleet (cluster): master :${owner[1]} paused ${
+                Math.round(pausedFor)
+              } ms, coherent (pass ${quiet.passes}) ${Math.round(quiet.millis)} ms after the writes stopped`
             )
           } finally {
             process.kill(pid, "SIGCONT")
