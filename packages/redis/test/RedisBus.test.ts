@@ -131,6 +131,26 @@ describe("RedisBus", () => {
       assert.isAbove((yield* b.stats).fleet.bus!.dropped, 0)
     }).pipe(Effect.provide(standalone())))
 
+  it.scopedLive("a restarted sequence is told apart by its epoch, even once it has caught up with the old number", () =>
+    Effect.gen(function*() {
+      const prefix = unique("bus-epoch")
+      const a = yield* instance(prefix)
+      const b = yield* instance(prefix, { healthCheckInterval: "1 hour" }) // only the messages can tell
+      const redis = (yield* client) as Redis
+      yield* b.getOrCompute("kept", Value, Effect.succeed({ id: "k", version: 0 }))
+      yield* a.invalidate("x")
+      yield* a.invalidate("y")
+      yield* eventually(Effect.map(b.stats, (stats) => stats.gapsApplied === 0), () => true)
+      // Redis loses everything (a restart without persistence), and a write b is not told of lands
+      const base = `{${prefix}~bus:bus}`
+      yield* Effect.promise(() => redis.del(`${base}:seq`, `${base}:stream`, `${base}:epoch`))
+      const silent = yield* buildCache({ namespace: "bus" }, RedisTier.layer({ keyPrefix: prefix }))
+      yield* silent.set("kept", Value, { id: "k", version: 9 })
+      for (const key of ["p", "q", "r"]) yield* a.invalidate(key) // sequence 1, 2, 3 again: past b's 2
+      yield* eventually(versionOf(b, "kept"), (version) => version === 9)
+      assert.isAbove((yield* b.stats).fleet.bus!.dropped, 0)
+    }).pipe(Effect.provide(standalone())))
+
   it.scopedLive("Cluster: sharded pub/sub carries sets between instances, and replays after a kill", () =>
     Effect.gen(function*() {
       const prefix = unique("bus-cluster")

@@ -26,6 +26,7 @@ import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Cluster, Redis } from "ioredis"
+import { randomUUID } from "node:crypto"
 import type * as Api from "../RedisBus.js"
 import type { RedisConnection as Connection } from "../RedisConnection.js"
 import { tag as RedisConnection } from "./connectionTag.js"
@@ -43,8 +44,12 @@ const NAMESPACE = /^[A-Za-z0-9_.-]+$/
 const liveClock = Clock.make()
 
 /**
- * KEYS: sequence counter, stream, channel. ARGV: MAXLEN, message JSON, "1" for SPUBLISH.
- * A counter that fell behind the stream (deleted on its own) is moved past it.
+ * KEYS: sequence counter, stream, channel, epoch. ARGV: MAXLEN, message JSON,
+ * "1" for SPUBLISH, an epoch to start if there is none. A counter that fell
+ * behind the stream (deleted on its own) is moved past it. The epoch names
+ * the life of the counter: a Redis that lost its data starts a new one, so a
+ * receiver tells a restarted sequence from the old one even once it has
+ * caught up with the number it had seen.
  */
 const publishScript: Script = script(`
 local seq = redis.call('INCR', KEYS[1])
@@ -56,8 +61,13 @@ if last then
     redis.call('SET', KEYS[1], seq)
   end
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'm', ARGV[2])
-redis.call(ARGV[3] == '1' and 'SPUBLISH' or 'PUBLISH', KEYS[3], seq .. ' ' .. ARGV[2])
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('SET', KEYS[4], epoch)
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'm', ARGV[2], 'e', epoch)
+redis.call(ARGV[3] == '1' and 'SPUBLISH' or 'PUBLISH', KEYS[3], seq .. ' ' .. epoch .. ' ' .. ARGV[2])
 return seq
 `)
 
@@ -87,7 +97,7 @@ const settingsOf = (options: Api.Options): Settings => {
 /** The keys of a namespace's log; one hash tag, so one Cluster slot. */
 const keysOf = (keyPrefix: string, namespace: string) => {
   const base = `{${keyPrefix}~bus:${namespace}}`
-  return { seq: `${base}:seq`, stream: `${base}:stream`, channel: `${base}:channel` }
+  return { seq: `${base}:seq`, stream: `${base}:stream`, channel: `${base}:channel`, epoch: `${base}:epoch` }
 }
 
 type Keys = ReturnType<typeof keysOf>
@@ -98,6 +108,8 @@ interface Channel {
   readonly keys: Keys
   /** The last sequence number delivered; `undefined` until the counter could be read. */
   lastSeq: number | undefined
+  /** The epoch of the sequence `lastSeq` belongs to; `undefined` until one is seen. */
+  epoch: string | undefined
   readonly queues: Set<Queue.Queue<Message>>
 }
 
@@ -168,6 +180,11 @@ export const make = (
         }
         for (const [id, fields] of entries) {
           const seq = parseSeq(id)
+          const epoch = fields[3]
+          if (epoch !== undefined && channel.epoch !== undefined && epoch !== channel.epoch) {
+            return yield* reset(channel, parseSeq(entries[entries.length - 1][0]), epoch, "its epoch changed")
+          }
+          if (epoch !== undefined) channel.epoch = epoch
           const message = decode(fields[1] ?? "")
           channel.lastSeq = Math.max(channel.lastSeq ?? seq, seq)
           if (message !== undefined) {
@@ -183,26 +200,35 @@ export const make = (
         )
       )
 
-    /** Compares the namespace's counter with what was delivered: behind is a reset, ahead is a gap. */
+    /** The namespace's sequence restarted (Redis lost its data): what was missed is unknown, so local entries go. */
+    const reset = (channel: Channel, seq: number, epoch: string | undefined, why: string): Effect.Effect<void> => {
+      health.gaps++
+      health.dropped++
+      channel.lastSeq = seq
+      channel.epoch = epoch
+      return Effect.zipRight(
+        Effect.logWarning(
+          `layercake: RedisBus found the sequence of "${channel.namespace}" restarted (${why}; Redis lost its data); dropping local entries`
+        ),
+        deliver(channel, { _tag: "Gap", namespace: channel.namespace })
+      )
+    }
+
+    /** Compares the namespace's counter with what was delivered: another epoch or behind is a reset, ahead is a gap. */
     const check = (channel: Channel): Effect.Effect<void> =>
-      timed("GET", () => client.get(channel.keys.seq)).pipe(
-        Effect.flatMap((raw) => {
-          const remote = raw === null ? 0 : Number(raw)
+      timed("MGET", () => client.mget(channel.keys.seq, channel.keys.epoch)).pipe(
+        Effect.flatMap(([rawSeq, epoch]) => {
+          const remote = rawSeq === null ? 0 : Number(rawSeq)
           if (channel.lastSeq === undefined) {
             channel.lastSeq = remote
+            channel.epoch = epoch ?? undefined
             return Effect.void
           }
-          if (remote < channel.lastSeq) {
-            health.gaps++
-            health.dropped++
-            channel.lastSeq = remote
-            return Effect.zipRight(
-              Effect.logWarning(
-                `layercake: RedisBus found the sequence of "${channel.namespace}" reset (Redis lost its data); dropping local entries`
-              ),
-              deliver(channel, { _tag: "Gap", namespace: channel.namespace })
-            )
+          if (channel.epoch !== undefined && epoch !== channel.epoch) {
+            return reset(channel, remote, epoch ?? undefined, "its epoch changed")
           }
+          if (remote < channel.lastSeq) return reset(channel, remote, epoch ?? undefined, "the counter went back")
+          if (channel.epoch === undefined && epoch !== null) channel.epoch = epoch
           return replay(channel, remote)
         }),
         Effect.catchAll(() => Effect.void)
@@ -212,13 +238,17 @@ export const make = (
       if (event._tag === "Check") return Effect.forEach(channels.values(), check, { discard: true })
       const channel = byChannelName.get(event.channel)
       if (channel === undefined) return Effect.void
-      const space = event.payload.indexOf(" ")
-      const seq = Number(event.payload.slice(0, space))
+      const first = event.payload.indexOf(" ")
+      const second = event.payload.indexOf(" ", first + 1)
+      const seq = Number(event.payload.slice(0, first))
+      const epoch = event.payload.slice(first + 1, second)
       if (channel.lastSeq === undefined) return check(channel)
+      if (channel.epoch !== undefined && epoch !== channel.epoch) return reset(channel, seq, epoch, "its epoch changed")
+      channel.epoch = epoch
       if (seq <= channel.lastSeq) return Effect.void
       if (seq > channel.lastSeq + 1) return replay(channel, seq)
       channel.lastSeq = seq
-      const message = decode(event.payload.slice(space + 1))
+      const message = decode(event.payload.slice(second + 1))
       return message === undefined ? Effect.void : deliver(channel, message)
     }
 
@@ -264,6 +294,7 @@ export const make = (
           namespace,
           keys: keysOf(settings.keyPrefix, namespace),
           lastSeq: undefined,
+          epoch: undefined,
           queues: new Set()
         }
         channels.set(namespace, channel)
@@ -284,9 +315,10 @@ export const make = (
           Effect.withClock(liveClock),
           Effect.ignore
         )
-        return timed("GET", () => client.get(channel.keys.seq)).pipe(
-          Effect.map((raw) => {
+        return timed("MGET", () => client.mget(channel.keys.seq, channel.keys.epoch)).pipe(
+          Effect.map(([raw, epoch]) => {
             channel.lastSeq = raw === null ? 0 : Number(raw)
+            channel.epoch = epoch ?? undefined
           }),
           Effect.zipRight(subscribe),
           Effect.catchAll((error) =>
@@ -316,10 +348,11 @@ export const make = (
       return timed(
         "publish",
         () =>
-          evalScript(client, [keys.seq, keys.stream, keys.channel], [
+          evalScript(client, [keys.seq, keys.stream, keys.channel, keys.epoch], [
             String(settings.streamMaxLen),
             JSON.stringify(message),
-            sharded ? "1" : "0"
+            sharded ? "1" : "0",
+            randomUUID()
           ])
       )
     }
