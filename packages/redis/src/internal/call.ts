@@ -53,13 +53,22 @@ export type Start<Arg, R> = (arg: Arg, receiver: Receiver<R>) => void
 /** @internal */
 export interface Calls {
   /** A call whose outcome a promise gives. */
-  readonly promise: <A>(operation: Operation, run: () => Promise<A>) => Effect.Effect<A, CacheTier.TierError>
-  /** A call started by `start(arg, receiver)`; the reply goes through `map` (which must not throw). */
+  readonly promise: <A>(
+    operation: Operation,
+    run: () => Promise<A>,
+    node?: string
+  ) => Effect.Effect<A, CacheTier.TierError>
+  /**
+   * A call started by `start(arg, receiver)`; the reply goes through `map`
+   * (which must not throw). `node` names the Redis node it goes to (a Cluster
+   * master): each node has its own breaker.
+   */
   readonly start: <Arg, R, A>(
     operation: Operation,
     start: Start<Arg, R>,
     arg: Arg,
-    map: (reply: R) => A
+    map: (reply: R) => A,
+    node?: string
   ) => Effect.Effect<A, CacheTier.TierError>
 }
 
@@ -83,19 +92,32 @@ export const begin = <Arg, R>(start: Start<Arg, R>, arg: Arg, receiver: Receiver
 
 /** @internal */
 export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: CallOptions): Calls => {
-  const breaker = breakerOptions === undefined ? undefined : new Breaker(breakerOptions, {
-    opened: (failures) =>
-      Effect.logWarning(
-        `layercake: Redis tier "${name}" circuit opened after ${failures} failures; skipping it for ${breakerOptions.openForMillis} ms`
-      ),
-    closed: Effect.logInfo(`layercake: Redis tier "${name}" circuit closed; Redis answers again`)
-  })
+  /** One breaker per Redis node a call names (a Cluster master), and one for calls that name none. */
+  const breakers = new Map<string, Breaker>()
+  const breakerOf = (node: string | undefined): Breaker | undefined => {
+    if (breakerOptions === undefined) return undefined
+    const id = node ?? ""
+    let breaker = breakers.get(id)
+    if (breaker === undefined) {
+      const which = node === undefined ? "" : ` (node ${node})`
+      breaker = new Breaker(breakerOptions, {
+        opened: (failures) =>
+          Effect.logWarning(
+            `layercake: Redis tier "${name}"${which} circuit opened after ${failures} failures; skipping it for ${breakerOptions.openForMillis} ms`
+          ),
+        closed: Effect.logInfo(`layercake: Redis tier "${name}"${which} circuit closed; Redis answers again`)
+      })
+      breakers.set(id, breaker)
+    }
+    return breaker
+  }
 
   const tierError = (operation: Operation, reason: Reason, cause?: unknown) =>
     new CacheTier.TierError({ tier: name, operation, reason, cause })
 
   /** Reports the end of a call to the breaker; the result, after the log of a transition if any. */
   const settle = <A>(
+    breaker: Breaker | undefined,
     clock: Clock.Clock,
     admission: Admission,
     result: Either.Either<A, CacheTier.TierError>
@@ -126,6 +148,7 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
     readonly at = deadlines.now() + operationTimeout
 
     constructor(
+      readonly breaker: Breaker | undefined,
       readonly resume: Resume<A>,
       readonly clock: Clock.Clock,
       readonly operation: Operation,
@@ -147,11 +170,12 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
 
     private finish(result: Either.Either<A, CacheTier.TierError>): void {
       this.done = true
-      this.resume(settle(this.clock, this.admission, result))
+      this.resume(settle(this.breaker, this.clock, this.admission, result))
     }
   }
 
   const liveCall = <Arg, R, A>(
+    breaker: Breaker | undefined,
     clock: Clock.Clock,
     operation: Operation,
     start: Start<Arg, R>,
@@ -160,13 +184,14 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
     admission: Admission
   ) =>
     Effect.async<A, CacheTier.TierError>((resume) => {
-      const call = new LiveCall(resume, clock, operation, admission, map)
+      const call = new LiveCall(breaker, resume, clock, operation, admission, map)
       deadlines.add(call)
       begin(start, arg, call)
     })
 
   /** With any other clock (a `TestClock`): the same bound through `Effect.timeout`, so that clock decides. */
   const clockCall = <Arg, R, A>(
+    breaker: Breaker | undefined,
     clock: Clock.Clock,
     operation: Operation,
     start: Start<Arg, R>,
@@ -188,7 +213,7 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
     }).pipe(
       Effect.timeoutFail({ duration: operationTimeout, onTimeout: () => tierError(operation, "Timeout") }),
       Effect.either,
-      Effect.flatMap((result) => settle(clock, admission, result)),
+      Effect.flatMap((result) => settle(breaker, clock, admission, result)),
       Effect.onInterrupt(() => Effect.sync(() => breaker?.abandoned(admission)))
     )
 
@@ -196,18 +221,20 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
     operation: Operation,
     start: Start<Arg, R>,
     arg: Arg,
-    map: (reply: R) => A
+    map: (reply: R) => A,
+    node?: string
   ): Effect.Effect<A, CacheTier.TierError> =>
     Effect.clockWith((clock) => {
+      const breaker = breakerOf(node)
       const admission = breaker === undefined ? "Run" : breaker.admit(clock.unsafeCurrentTimeMillis())
       if (admission === "Reject") return Effect.fail(tierError(operation, "CircuitOpen"))
       return clock.constructor === LiveClock
-        ? liveCall(clock, operation, start, arg, map, admission)
-        : clockCall(clock, operation, start, arg, map, admission)
+        ? liveCall(breaker, clock, operation, start, arg, map, admission)
+        : clockCall(breaker, clock, operation, start, arg, map, admission)
     })
 
   return {
     start: call,
-    promise: (operation, run) => call(operation, startPromise, run, identity)
+    promise: (operation, run, node) => call(operation, startPromise, run, identity, node)
   }
 }

@@ -13,6 +13,7 @@ import * as Envelope from "./envelope.js"
 import * as Fence from "./fence.js"
 import { keyPrefixOf, keyStart } from "./keyPrefix.js"
 import { ReadBatch } from "./readBatch.js"
+import { slotOf } from "./slot.js"
 
 /** @internal */
 export const CacheTierTag = CacheTier.CacheTier
@@ -121,8 +122,33 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
     ? Commands.cluster(connection.client as Cluster, tagPrefix, fencing)
     : Commands.standalone(connection.client as Redis, tagPrefix, fencing)
   const { promise: call, start } = makeCalls({ name, operationTimeout, breaker: settings.breaker })
-  const batch = new ReadBatch(commands, MAX_BATCH_KEYS)
-  const startRead: Start<string, Commands.Raw> = (key, receiver) => batch.read(key, receiver)
+  /**
+   * The master a Redis key lives on (Cluster), or `undefined` (one server).
+   * Each master has its own breaker and its own read batch, so that one
+   * stalled master neither opens the circuit nor holds the reads of the others.
+   */
+  const nodeOf: (redisKey: string) => string | undefined = connection.isCluster
+    ? (redisKey) => (connection.client as Cluster).slots[slotOf(redisKey)]?.[0]
+    : () => undefined
+  /** The one master all `redisKeys` live on, or `undefined`. */
+  const nodeOfAll = (redisKeys: ReadonlyArray<string>): string | undefined => {
+    if (!connection.isCluster || redisKeys.length === 0) return undefined
+    const node = nodeOf(redisKeys[0])
+    return redisKeys.every((key) => nodeOf(key) === node) ? node : undefined
+  }
+  const batches = new Map<string, ReadBatch>()
+  const batchOf = (node: string | undefined): ReadBatch => {
+    let batch = batches.get(node ?? "")
+    if (batch === undefined) {
+      batch = new ReadBatch(commands, MAX_BATCH_KEYS)
+      batches.set(node ?? "", batch)
+    }
+    return batch
+  }
+  const single = batchOf(undefined)
+  const startRead: Start<string, Commands.Raw> = connection.isCluster
+    ? (key, receiver) => batchOf(nodeOf(key)).read(key, receiver)
+    : (key, receiver) => single.read(key, receiver)
 
   const decode = <A>(
     key: string,
@@ -224,7 +250,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
         else refused.push(keyPrefix + key) // its life is over: the key's older value must go too
       }
       const written = writes.length === 0 ? Effect.void : Effect.flatMap(
-        call("set", () => commands.write(writes)),
+        call("set", () => commands.write(writes), nodeOfAll(writes.map((write) => write[0]))),
         (fencedOff) =>
           fencedOff === 0
             ? Effect.void
@@ -233,10 +259,14 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
             )
       )
       if (failure === undefined) {
-        return refused.length === 0 ? written : Effect.zipRight(written, call("set", () => commands.unlink(refused)))
+        return refused.length === 0
+          ? written
+          : Effect.zipRight(written, call("set", () => commands.unlink(refused), nodeOfAll(refused)))
       }
       // a value that cannot be written must not leave the key's older value readable
-      const dropped = refused.length === 0 ? Effect.void : call("set", () => commands.unlink(refused))
+      const dropped = refused.length === 0
+        ? Effect.void
+        : call("set", () => commands.unlink(refused), nodeOfAll(refused))
       return Effect.zipRight(Effect.zipRight(written, dropped), Effect.fail(failure))
     })
 
@@ -284,7 +314,10 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
     const readable = keys.filter(Validate.isWellFormed)
     const read = readable.length === 0
       ? Effect.succeed([])
-      : call("get", () => commands.read(readable.map((key) => keyPrefix + key)))
+      : Effect.suspend(() => {
+        const redisKeys = readable.map((key) => keyPrefix + key)
+        return call("get", () => commands.read(redisKeys), nodeOfAll(redisKeys))
+      })
     return Effect.map(read, (raws) => {
       let next = 0
       return keys.map((key) =>
@@ -302,27 +335,33 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
     // Decoding in the read's callback keeps the hot path to one Effect step.
     get: (key, schema, errorSchema) =>
       Validate.isWellFormed(key)
-        ? start("get", startRead, keyPrefix + key, (raw) => decode(key, raw, schema, errorSchema))
+        ? start("get", startRead, keyPrefix + key, (raw) =>
+          decode(key, raw, schema, errorSchema), nodeOf(keyPrefix + key))
         : Effect.succeed(new CacheTier.DecodeFailure({ key, reason: ILL_FORMED_KEY })),
     getMany: (keys, schema, errorSchema) => {
       if (!keys.every(Validate.isWellFormed)) return getManyWithIllFormed(keys, schema, errorSchema)
+      const redisKeys = keys.map((key) => keyPrefix + key)
       return call(
         "get",
-        () =>
-          commands.read(keys.map((key) => keyPrefix + key)).then((raws) =>
-            raws.map((raw, i) => decode(keys[i], raw, schema, errorSchema))
-          )
+        () => commands.read(redisKeys).then((raws) => raws.map((raw, i) => decode(keys[i], raw, schema, errorSchema))),
+        nodeOfAll(redisKeys)
       )
     },
     set: (key, entry) => setMany([[key, entry]]),
-    fence: (key) => Validate.isWellFormed(key) ? call("fence", () => commands.now(keyPrefix + key)) : Effect.succeed(0),
+    fence: (key) =>
+      Validate.isWellFormed(key)
+        ? call("fence", () => commands.now(keyPrefix + key), nodeOf(keyPrefix + key))
+        : Effect.succeed(0),
     setMany,
     // nothing is stored under an ill-formed key or tag; sending one would hit the key it collides with
     delete: (keys) => {
       const stored = keys.filter(Validate.isWellFormed)
       return stored.length === 0
         ? Effect.void
-        : call("delete", () => commands.unlink(stored.map((key) => keyPrefix + key)))
+        : Effect.suspend(() => {
+          const redisKeys = stored.map((key) => keyPrefix + key)
+          return call("delete", () => commands.unlink(redisKeys), nodeOfAll(redisKeys))
+        })
     },
     invalidateTags: (tags, at) => {
       const stored = tags.filter(Validate.isWellFormed)

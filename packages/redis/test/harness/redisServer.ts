@@ -202,6 +202,8 @@ export const startSentinel = (masterPort: number, name = "mymaster"): Promise<Re
 
 export interface RedisCluster {
   readonly nodes: ReadonlyArray<Address>
+  /** The masters' processes, in `nodes` order (to pause one). */
+  readonly servers: ReadonlyArray<RedisServer>
   readonly stop: () => Promise<void>
 }
 
@@ -246,6 +248,7 @@ export const startCluster = async (): Promise<RedisCluster> => {
   }
   return {
     nodes: servers.map((server) => server.address),
+    servers,
     stop: async () => {
       await Promise.all(servers.map((server) => server.stop()))
     }
