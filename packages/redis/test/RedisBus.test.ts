@@ -154,8 +154,9 @@ describe("RedisBus", () => {
   it.scopedLive("Cluster: sharded pub/sub carries sets between instances, and replays after a kill", () =>
     Effect.gen(function*() {
       const prefix = unique("bus-cluster")
-      const a = yield* instance(prefix)
-      const b = yield* instance(prefix)
+      // no health checks: only the sharded subscription (and its reconnects) can deliver
+      const a = yield* instance(prefix, { healthCheckInterval: "1 hour" })
+      const b = yield* instance(prefix, { healthCheckInterval: "1 hour" })
       for (let key = 0; key < 10; key++) {
         yield* b.getOrCompute(`k${key}`, Value, Effect.succeed({ id: "k", version: 0 }))
       }

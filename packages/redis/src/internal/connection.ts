@@ -220,13 +220,14 @@ export const make = (options: Api.Options): Effect.Effect<Api.RedisConnection, R
 /**
  * A duplicate for subscriptions. It keeps an offline queue, so a `subscribe`
  * sent while it connects waits for the connection (bound it with a timeout);
- * ioredis re-subscribes after a reconnect.
+ * ioredis re-subscribes after a reconnect. A Cluster duplicate has sharded
+ * subscribers (one subscriber connection per master, for `SSUBSCRIBE`).
  */
 const duplicateOf = (client: Client, label: string, connectTimeout: number): Api.RedisConnection["duplicate"] =>
   acquire(
     () =>
       isCluster(client)
-        ? client.duplicate(undefined, { enableOfflineQueue: true, lazyConnect: true })
+        ? client.duplicate(undefined, { enableOfflineQueue: true, lazyConnect: true, shardedSubscribers: true })
         : client.duplicate({ enableOfflineQueue: true, lazyConnect: true }),
     `${label} subscriber`,
     connectTimeout,
