@@ -252,7 +252,7 @@ export interface Cache {
     key: string,
     schema: Schema.Schema<A, I>,
     value: A,
-    options?: EntryOptions<NoInfer<A>, any>
+    options?: SetOptions<NoInfer<A>>
   ) => Effect.Effect<void, ParseResult.ParseError>
   readonly invalidate: (key: string | ReadonlyArray<string>) => Effect.Effect<void>
   readonly invalidateTags: (tags: ReadonlyArray<string>) => Effect.Effect<void>
@@ -355,9 +355,27 @@ export const set = <A, I>(
   key: string,
   schema: Schema.Schema<A, I>,
   value: A,
-  options?: EntryOptions<NoInfer<A>, any>
+  options?: SetOptions<NoInfer<A>>
 ): Effect.Effect<void, ParseResult.ParseError, Cache> =>
   Effect.flatMap(Cache, (cache) => cache.set(key, schema, value, options))
+
+/**
+ * The options of `set`: the entry's, and what the other instances of the bus
+ * do with their local copy of the key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SetOptions<A> = EntryOptions<A, any> & {
+  /**
+   * `"invalidate"` (default): they drop their copy; their next read takes the
+   * new value from the shared tier. `"refresh"`: they drop it and read the new
+   * value from the shared tier in the background at once, so their next read
+   * is a local hit (for a key they have read with `get` / `getOrCompute`
+   * recently; the value itself never travels on the bus).
+   */
+  readonly peers?: "invalidate" | "refresh" | undefined
+}
 
 /**
  * @since 0.1.0

@@ -27,6 +27,8 @@ export interface KeysInvalidated {
   readonly sender: string
   readonly namespace: string
   readonly keys: ReadonlyArray<string>
+  /** Set by `Cache.set` with `peers: "refresh"`: receivers read the new value from the shared tiers at once. */
+  readonly refresh?: boolean | undefined
 }
 
 /**

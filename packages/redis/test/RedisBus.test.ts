@@ -131,6 +131,25 @@ describe("RedisBus", () => {
       assert.isAbove((yield* b.stats).fleet.bus!.dropped, 0)
     }).pipe(Effect.provide(standalone())))
 
+  it.scopedLive("set with peers: \"refresh\" makes the other instance read the new value at once, in the background", () =>
+    Effect.gen(function*() {
+      const prefix = unique("bus-refresh")
+      const a = yield* instance(prefix)
+      const b = yield* instance(prefix)
+      yield* a.set("k", Value, { id: "k", version: 1 })
+      assert.strictEqual(yield* versionOf(b, "k"), 1) // b read it once: its schema is known
+      const redisHits = (stats: Cache.Stats) => stats.perTier[1].hits
+      const before = redisHits(yield* b.stats)
+      yield* a.set("k", Value, { id: "k", version: 2 }, { peers: "refresh" })
+      // b reads Redis by itself, without any caller
+      yield* eventually(Effect.map(b.stats, redisHits), (hits) => hits === before + 1)
+      const memoryHits = (yield* b.stats).perTier[0].hits
+      assert.strictEqual(yield* versionOf(b, "k"), 2)
+      const after = yield* b.stats
+      assert.strictEqual(after.perTier[0].hits, memoryHits + 1, "the next read is a memory hit")
+      assert.strictEqual(redisHits(after), before + 1)
+    }).pipe(Effect.provide(standalone())))
+
   it.scopedLive("a restarted sequence is told apart by its epoch, even once it has caught up with the old number", () =>
     Effect.gen(function*() {
       const prefix = unique("bus-epoch")

@@ -80,7 +80,7 @@ class CacheImpl implements Api.Cache {
     key: string,
     schema: Schema.Schema<A, I>,
     value: A,
-    options?: Api.EntryOptions<NoInfer<A>, any>
+    options?: Api.SetOptions<NoInfer<A>>
   ): Effect.Effect<void, ParseResult.ParseError> {
     return Writes.set(this.state, key, schema, value, options).pipe(
       this.span("layercake.set", { "cache.key": this.state.prefix + key })

@@ -5,6 +5,7 @@ import * as Schedule from "effect/Schedule"
 import type { CacheTier as Tier, TierError } from "../CacheTier.js"
 import type { Message } from "../InvalidationBus.js"
 import * as Glob from "./glob.js"
+import * as Stack from "./stack.js"
 import type { CacheState } from "./state.js"
 import * as Validate from "./validate.js"
 
@@ -213,6 +214,31 @@ const dropAll = (state: CacheState, members: ReadonlyArray<Tier>) =>
     applyEverywhere(state, members, `clearing "${state.namespace}"`, "all", (member) => member.clear(state.prefix))
   )
 
+/**
+ * Reads the new values of `keys` from the shared tiers into the local ones,
+ * in the background, for the keys whose schema this instance knows.
+ */
+const refetch = (state: CacheState, keys: ReadonlyArray<string>): Effect.Effect<void> => {
+  if (state.firstShared <= 0 || state.closed) return Effect.void
+  return Effect.forEach(keys, (key) => {
+    const fullKey = state.prefix + key
+    const schema = state.schemas.get(fullKey)
+    if (schema === undefined) return Effect.void
+    const read = Effect.clockWith((clock) => {
+      const epoch = state.epoch
+      const now = clock.unsafeCurrentTimeMillis()
+      const found = Stack.read(state.members, state.firstShared, fullKey, schema, undefined, now, state.observer)
+      if (!Effect.isEffect(found)) return Effect.void
+      // dropped again while reading: the copy just promoted may be older than that drop
+      return Effect.flatMap(found, () =>
+        state.epoch === epoch
+          ? Effect.void
+          : Effect.ignore(Effect.forEach(state.local, (member) => member.delete([fullKey]), { discard: true })))
+    })
+    return Effect.asVoid(FiberSet.run(state.fibers, read))
+  }, { discard: true })
+}
+
 /** Applies a message from another instance to the local tiers only. @internal */
 export const receive = (state: CacheState, message: Message): Effect.Effect<void> => {
   const apply = (): Effect.Effect<void> => {
@@ -225,7 +251,9 @@ export const receive = (state: CacheState, message: Message): Effect.Effect<void
     if (message.sender === state.instanceId || message.namespace !== state.namespace) return Effect.void
     switch (message._tag) {
       case "KeysInvalidated":
-        return dropKeys(state, state.local, message.keys)
+        return message.refresh === true
+          ? Effect.zipRight(dropKeys(state, state.local, message.keys), refetch(state, message.keys))
+          : dropKeys(state, state.local, message.keys)
       case "TagsInvalidated":
         return dropTags(state, state.local, message.tags)
       case "PatternInvalidated":

@@ -54,6 +54,7 @@ const readOn = <A>(
   errorSchema: Schema.Schema<any, any> | undefined,
   now: number
 ): Stack.Read<A> => {
+  if (state.bus._tag === "Some") state.rememberSchema(fullKey, schema)
   // a key whose invalidation has not landed in a shared tier is read from the local tiers only
   if (state.isSuspect(fullKey)) return Stack.read(state.local, 0, fullKey, schema, errorSchema, now, state.observer)
   const read = state.topSync === undefined

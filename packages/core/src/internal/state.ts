@@ -1,6 +1,7 @@
 import type * as FiberSet from "effect/FiberSet"
 import type * as Option from "effect/Option"
 import type * as Random from "effect/Random"
+import type * as Schema from "effect/Schema"
 import type { EntryOptions } from "../Cache.js"
 import type { CacheTier as Tier } from "../CacheTier.js"
 import type { DistributedLock } from "../DistributedLock.js"
@@ -10,6 +11,8 @@ import type * as Lifecycle from "./lifecycle.js"
 import { Counters } from "./metrics.js"
 import * as Policy from "./policy.js"
 import type { ReadObserver } from "./stack.js"
+
+const MAX_SCHEMAS = 10_000
 
 /**
  * What the parts of one `Cache` (read path, flights, writes, invalidation)
@@ -54,6 +57,12 @@ export class CacheState {
    * change removes the copy it promoted: it may be older than the drop.
    */
   epoch = 0
+  /**
+   * The schema each key was last read with past the top tier (at most
+   * `MAX_SCHEMAS` keys, oldest out first): what a `peers: "refresh"` message
+   * needs to read the key's new value.
+   */
+  readonly schemas = new Map<string, Schema.Schema<any, any>>()
 
   constructor(
     readonly namespace: string,
@@ -98,6 +107,13 @@ export class CacheState {
   /** Throws `InvalidOptionError` (a defect where it is called). */
   policy(options: EntryOptions | undefined): Lifecycle.Policy {
     return options === undefined ? this.defaults : Policy.resolve(options, this.defaults, this.prefix)
+  }
+
+  rememberSchema(fullKey: string, schema: Schema.Schema<any, any>): void {
+    if (this.schemas.get(fullKey) === schema) return
+    this.schemas.delete(fullKey)
+    if (this.schemas.size >= MAX_SCHEMAS) this.schemas.delete(this.schemas.keys().next().value!)
+    this.schemas.set(fullKey, schema)
   }
 
   isSuspect(fullKey: string): boolean {

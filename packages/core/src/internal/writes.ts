@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type { EntryOptions } from "../Cache.js"
+import type { SetOptions } from "../Cache.js"
 import type { Entry } from "../CacheTier.js"
 import type { TierError } from "./errors.js"
 import { publish, retryLater } from "./invalidation.js"
@@ -118,7 +118,7 @@ export const set = <A>(
   key: string,
   schema: Schema.Schema<A, any>,
   value: A,
-  options: EntryOptions | undefined
+  options: SetOptions<A> | undefined
 ): Effect.Effect<void, ParseResult.ParseError> =>
   Effect.suspend(() => {
     Validate.checkKey("key", key)
@@ -160,7 +160,13 @@ export const set = <A>(
           )
         })),
         Effect.ensuring(
-          publish(state, { _tag: "KeysInvalidated", sender: state.instanceId, namespace: state.namespace, keys: [key] })
+          publish(state, {
+            _tag: "KeysInvalidated",
+            sender: state.instanceId,
+            namespace: state.namespace,
+            keys: [key],
+            ...(options?.peers === "refresh" ? { refresh: true } : {})
+          })
         )
       )
     })
