@@ -199,6 +199,27 @@ export interface CacheTier {
    * can never leave its older result behind. Optional.
    */
   readonly fence?: ((key: string) => Effect.Effect<number, TierError>) | undefined
+  /**
+   * For shared tiers that check tags on every read: keeping tag invalidation
+   * times in the process instead, once a bus tells this instance of every tag
+   * invalidation. Optional.
+   */
+  readonly tagTimes?: TagTimes | undefined
+}
+
+/**
+ * How a shared tier keeps tag invalidation times in the process. The `Cache`
+ * calls `keepLocally` when it has a bus, and `forget` for every tag another
+ * instance invalidated (and with no tags after a gap in the bus), so that the
+ * next read of an entry with such a tag fetches its time afresh.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TagTimes {
+  readonly keepLocally: () => void
+  /** Tags as the tier stores them (namespace included); every tag when `undefined`. */
+  readonly forget: (tags: ReadonlyArray<string> | undefined) => void
 }
 
 /**

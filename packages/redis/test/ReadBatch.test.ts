@@ -76,6 +76,8 @@ const fakeCommands = () => {
     },
     write: unused,
     unlink: unused,
+    readPlain: unused,
+    tagTimes: unused,
     now: unused,
     markClear: unused,
     invalidateTags: unused,

@@ -8,7 +8,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { Redis } from "ioredis"
 import { RedisBus, RedisConnection, RedisTier } from "../src/index.js"
-import { buildCache, client, cluster, standalone, unique } from "./utils.js"
+import { buildCache, client, cluster, recordCommands, standalone, unique } from "./utils.js"
 
 const Value = Schema.Struct({ id: Schema.String, version: Schema.Number })
 
@@ -148,6 +148,40 @@ describe("RedisBus", () => {
       const after = yield* b.stats
       assert.strictEqual(after.perTier[0].hits, memoryHits + 1, "the next read is a memory hit")
       assert.strictEqual(redisHits(after), before + 1)
+    }).pipe(Effect.provide(standalone())))
+
+  it.scopedLive("with a bus, an L2 read is a plain GET and tags are checked against times kept in the process", () =>
+    Effect.gen(function*() {
+      const prefix = unique("bus-tags")
+      // Redis alone under each cache, so that every read goes to Redis
+      const redisOnly = () =>
+        Effect.map(
+          Layer.build(
+            Cache.layer({ namespace: "bus" }).pipe(
+              Layer.provide(RedisTier.layer({ keyPrefix: prefix })),
+              Layer.provide(RedisBus.layer({ keyPrefix: prefix }))
+            )
+          ),
+          Context.get(Cache.Cache)
+        )
+      const a = yield* redisOnly()
+      const b = yield* redisOnly()
+      yield* a.set("k1", Value, { id: "k1", version: 1 }, { tags: ["t"] })
+      yield* a.set("k2", Value, { id: "k2", version: 1 }, { tags: ["t"] })
+      const recorder = recordCommands(yield* client)
+      yield* Effect.addFinalizer(() => Effect.sync(recorder.restore))
+      assert.strictEqual(yield* versionOf(b, "k1"), 1)
+      assert.deepStrictEqual(recorder.names, ["get", "mget"]) // the value, then the tag's time (first use)
+      recorder.reset()
+      assert.strictEqual(yield* versionOf(b, "k2"), 1)
+      assert.deepStrictEqual(recorder.names, ["get"]) // the tag's time is kept
+      recorder.reset()
+      yield* a.invalidateTags(["t"])
+      yield* eventually(versionOf(b, "k2"), (version) => version === -1)
+      assert.strictEqual(yield* versionOf(b, "k1"), -1)
+      // a compute after the invalidation is readable again
+      yield* a.set("k1", Value, { id: "k1", version: 2 }, { tags: ["t"] })
+      yield* eventually(versionOf(b, "k1"), (version) => version === 2)
     }).pipe(Effect.provide(standalone())))
 
   it.scopedLive("a restarted sequence is told apart by its epoch, even once it has caught up with the old number", () =>

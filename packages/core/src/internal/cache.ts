@@ -137,6 +137,7 @@ export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier
       )
     }
     if (Option.isSome(bus)) {
+      for (const member of state.members) member.tagTimes?.keepLocally()
       const messages = yield* (bus.value.subscribeTo?.(namespace) ?? bus.value.subscribe)
       yield* Effect.forkScoped(
         Effect.forever(Effect.flatMap(Queue.take(messages), (message) => Invalidation.receive(state, message)))

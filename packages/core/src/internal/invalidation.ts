@@ -214,6 +214,11 @@ const dropAll = (state: CacheState, members: ReadonlyArray<Tier>) =>
     applyEverywhere(state, members, `clearing "${state.namespace}"`, "all", (member) => member.clear(state.prefix))
   )
 
+/** Tells shared tiers that keep tag times locally to fetch these again (all, for a gap). */
+const forgetTagTimes = (state: CacheState, tags: ReadonlyArray<string> | undefined) => {
+  for (const member of state.members) if (member.kind === "shared") member.tagTimes?.forget(tags)
+}
+
 /**
  * Reads the new values of `keys` from the shared tiers into the local ones,
  * in the background, for the keys whose schema this instance knows.
@@ -244,6 +249,7 @@ export const receive = (state: CacheState, message: Message): Effect.Effect<void
   const apply = (): Effect.Effect<void> => {
     if (message._tag === "Gap") {
       state.counters.incr("gapsApplied")
+      forgetTagTimes(state, undefined)
       return message.namespace === undefined || message.namespace === state.namespace
         ? dropAll(state, state.local)
         : Effect.void
@@ -255,6 +261,7 @@ export const receive = (state: CacheState, message: Message): Effect.Effect<void
           ? Effect.zipRight(dropKeys(state, state.local, message.keys), refetch(state, message.keys))
           : dropKeys(state, state.local, message.keys)
       case "TagsInvalidated":
+        forgetTagTimes(state, message.tags.map((tag) => state.prefix + tag))
         return dropTags(state, state.local, message.tags)
       case "PatternInvalidated":
         return dropMatching(state, state.local, message.pattern)

@@ -54,6 +54,10 @@ export interface Commands {
   readonly write: (writes: ReadonlyArray<Write>) => Promise<number>
   /** Deletes keys, recording each as an invalidation (fenced). */
   readonly unlink: (keys: ReadonlyArray<string>) => Promise<void>
+  /** The stored bytes of keys, without tag times (plain GET / MGET per slot). */
+  readonly readPlain: (keys: ReadonlyArray<string>) => Promise<ReadonlyArray<Buffer | null>>
+  /** The stored invalidation times of tag keys (text), or null. */
+  readonly tagTimes: (tagKeys: ReadonlyArray<string>) => Promise<ReadonlyArray<string | null>>
   /** The server time (µs) on the node of `key`: a compute's fence point. */
   readonly now: (key: string) => Promise<number>
   /** Records a clear of `prefix` where writes can see it (a single server). */
@@ -124,6 +128,13 @@ const scan = async (
 /** @internal */
 export const standalone = (client: Redis, tagPrefix: string, fencing: Fencing): Commands => ({
   ...fenced(client, fencing),
+  readPlain: (keys) =>
+    keys.length === 1
+      ? client.getBuffer(keys[0]).then((bytes) => [bytes])
+      : keys.length === 0
+      ? Promise.resolve([])
+      : client.mgetBuffer(keys as Array<string>),
+  tagTimes: (tagKeys) => tagKeys.length === 0 ? Promise.resolve([]) : client.mget(tagKeys as Array<string>),
   readOne: (key, receiver) => {
     const args = [Scripts.readOne.sha, 1, key, tagPrefix]
     const succeed = (reply: unknown) =>
@@ -187,6 +198,9 @@ export const cluster = (client: Cluster, tagPrefix: string, fencing: Fencing): C
     return out
   }
   return {
+    readPlain: mget,
+    // MGET (one key each: tag keys live in their own slots) reads another type as nil
+    tagTimes: (tagKeys) => Promise.all(tagKeys.map(async (key) => (await client.mget([key]))[0])),
     readOne: (key, receiver) => {
       client.mgetBuffer([key]).then((values) => withTags(values)).then(
         (raws) => receiver.succeed(raws[0]),

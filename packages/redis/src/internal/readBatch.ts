@@ -27,7 +27,7 @@ export class ReadBatch {
   /** Commands sent and not yet answered. */
   private inFlight = 0
 
-  constructor(private readonly commands: Commands, private readonly maxKeys: number) {}
+  constructor(private readonly commands: Pick<Commands, "readOne" | "read">, private readonly maxKeys: number) {}
 
   read(key: string, receiver: Receiver<Raw>): void {
     if (this.inFlight === 0 && this.pending.size === 0) return this.readOne(key, receiver)

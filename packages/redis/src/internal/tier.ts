@@ -14,6 +14,7 @@ import * as Fence from "./fence.js"
 import { keyPrefixOf, keyStart } from "./keyPrefix.js"
 import { ReadBatch } from "./readBatch.js"
 import { slotOf } from "./slot.js"
+import { TagTimes } from "./tagTimes.js"
 
 /** @internal */
 export const CacheTierTag = CacheTier.CacheTier
@@ -136,19 +137,30 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
     const node = nodeOf(redisKeys[0])
     return redisKeys.every((key) => nodeOf(key) === node) ? node : undefined
   }
-  const batches = new Map<string, ReadBatch>()
+  // with a bus, reads are plain GET / MGET and tags are checked against times kept here (tagTimes.ts)
+  const tagTimes = new TagTimes(tagPrefix, commands.tagTimes)
+  const plain: Pick<Commands.Commands, "readOne" | "read"> = {
+    readOne: (key, receiver) => {
+      commands.readPlain([key]).then((found) => tagTimes.resolve(found)).then(
+        (raws) => receiver.succeed(raws[0]),
+        (error) => receiver.fail(error)
+      )
+    },
+    read: (keys) =>
+      keys.length === 0 ? Promise.resolve([]) : commands.readPlain(keys).then((found) => tagTimes.resolve(found))
+  }
+  const reader = () => tagTimes.enabled ? plain : commands
+  const batches = { script: new Map<string, ReadBatch>(), plain: new Map<string, ReadBatch>() }
   const batchOf = (node: string | undefined): ReadBatch => {
-    let batch = batches.get(node ?? "")
+    const kind = tagTimes.enabled ? batches.plain : batches.script
+    let batch = kind.get(node ?? "")
     if (batch === undefined) {
-      batch = new ReadBatch(commands, MAX_BATCH_KEYS)
-      batches.set(node ?? "", batch)
+      batch = new ReadBatch(reader(), MAX_BATCH_KEYS)
+      kind.set(node ?? "", batch)
     }
     return batch
   }
-  const single = batchOf(undefined)
-  const startRead: Start<string, Commands.Raw> = connection.isCluster
-    ? (key, receiver) => batchOf(nodeOf(key)).read(key, receiver)
-    : (key, receiver) => single.read(key, receiver)
+  const startRead: Start<string, Commands.Raw> = (key, receiver) => batchOf(nodeOf(key)).read(key, receiver)
 
   const decode = <A>(
     key: string,
@@ -316,7 +328,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
       ? Effect.succeed([])
       : Effect.suspend(() => {
         const redisKeys = readable.map((key) => keyPrefix + key)
-        return call("get", () => commands.read(redisKeys), nodeOfAll(redisKeys))
+        return call("get", () => reader().read(redisKeys), nodeOfAll(redisKeys))
       })
     return Effect.map(read, (raws) => {
       let next = 0
@@ -343,7 +355,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
       const redisKeys = keys.map((key) => keyPrefix + key)
       return call(
         "get",
-        () => commands.read(redisKeys).then((raws) => raws.map((raw, i) => decode(keys[i], raw, schema, errorSchema))),
+        () => reader().read(redisKeys).then((raws) => raws.map((raw, i) => decode(keys[i], raw, schema, errorSchema))),
         nodeOfAll(redisKeys)
       )
     },
@@ -367,9 +379,18 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
       const stored = tags.filter(Validate.isWellFormed)
       return stored.length === 0
         ? Effect.void
-        : call("invalidateTags", () => commands.invalidateTags(stored.map((tag) => tagPrefix + tag), at, tagTtl))
+        : call("invalidateTags", async () => {
+          await commands.invalidateTags(stored.map((tag) => tagPrefix + tag), at, tagTtl)
+          tagTimes.forget(stored) // after it landed: a fetch from now on gets the new time
+        })
     },
     clear,
-    deleteMatching
+    deleteMatching,
+    tagTimes: {
+      keepLocally: () => {
+        tagTimes.enabled = true
+      },
+      forget: (tags) => tagTimes.forget(tags)
+    }
   })
 }
