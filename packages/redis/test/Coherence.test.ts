@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
 import { Redis } from "ioredis"
 import { RedisBus, RedisConnection, RedisLock, RedisTier } from "../src/index.js"
 import { startRedis } from "./harness/redisServer.js"
-import { buildCache, buildTier, cluster, entry, standalone, unique } from "./utils.js"
+import { buildCache, buildTier, cluster, entry, eventually, standalone, unique } from "./utils.js"
 
 const Value = Schema.Struct({ version: Schema.Number })
 type Value = typeof Value.Type
@@ -63,16 +63,6 @@ const overtaken = (
     yield* during
     yield* Deferred.succeed(go, undefined)
     return yield* Fiber.join(fiber)
-  })
-
-/** Polls until `check` holds (real time: Redis and background retries), at most `millis`. */
-const eventually = (check: Effect.Effect<boolean>, millis = 10_000) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + millis
-    while (!(yield* check)) {
-      if (Date.now() > deadline) return assert.fail("condition never held")
-      yield* Effect.sleep("20 millis")
-    }
   })
 
 const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
@@ -149,7 +139,7 @@ describe("coherence under races (real Redis)", () => {
         assert.isAbove((yield* a.stats).fleet.suspect, 0)
         assert.strictEqual(yield* versionOf(a, "j"), undefined, "a does not read the old value while it is suspect")
         yield* Effect.promise(() => admin.config("SET", "maxmemory", "0"))
-        yield* eventually(Effect.map(a.stats, (stats) => stats.fleet.suspect === 0))
+        yield* eventually(Effect.map(a.stats, (stats) => stats.fleet.suspect === 0), 10)
         yield* eventually(Effect.map(versionOf(b, "j"), (version) => version === undefined))
         assert.strictEqual(yield* versionOf(late, "j"), undefined)
         assert.isAbove((yield* a.stats).invalidationRetries, 0)

@@ -19,7 +19,7 @@ import type { MockInstance } from "vitest"
 import { vi } from "vitest"
 import { RedisConnection, RedisTier } from "../src/index.js"
 import { freePort, type RedisServer, startRedis } from "./harness/redisServer.js"
-import { buildCache, buildTier, localTier, unique } from "./utils.js"
+import { buildCache, buildTier, elapsed, eventually, localTier, unique } from "./utils.js"
 
 let consoleError: MockInstance<typeof console.error>
 const printed: Array<string> = []
@@ -41,24 +41,6 @@ const server = (port?: number) =>
     Effect.promise(() => startRedis(port === undefined ? {} : { port })),
     (server) => Effect.promise(() => server.stop())
   )
-
-const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const start = Date.now()
-    const result = yield* effect
-    return [result, Date.now() - start] as const
-  })
-
-/** Polls `check` every 50 ms until it holds, for at most `seconds`. */
-const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, seconds = 5) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + seconds * 1000
-    while (Date.now() < deadline) {
-      if (yield* check) return
-      yield* Effect.sleep("50 millis")
-    }
-    return yield* Effect.dieMessage("eventually: condition never held")
-  })
 
 /** The cache logs every skipped tier call; the outages below make hundreds. */
 const quiet = Logger.withMinimumLogLevel(LogLevel.Error)

@@ -24,7 +24,7 @@ import { vi } from "vitest"
 import { RedisConnection } from "../src/index.js"
 import * as RedisLock from "../src/RedisLock.js"
 import { type RedisServer, startRedis } from "./harness/redisServer.js"
-import { client, cluster, recordCommands, standalone, unique } from "./utils.js"
+import { client, cluster, elapsed, eventually, recordCommands, standalone, unique } from "./utils.js"
 
 let consoleError: MockInstance<typeof console.error>
 const printed: Array<string> = []
@@ -59,24 +59,6 @@ const server = Effect.acquireRelease(
 
 /** A connection to `server`, closed with the scope. */
 const connectionTo = (server: RedisServer) => Layer.build(RedisConnection.layer({ url: server.url }))
-
-const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const start = Date.now()
-    const result = yield* effect
-    return [result, Date.now() - start] as const
-  })
-
-/** Polls `check` every 20 ms until it holds, for at most `seconds`. */
-const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, seconds = 5) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + seconds * 1000
-    while (Date.now() < deadline) {
-      if (yield* check) return
-      yield* Effect.sleep("20 millis")
-    }
-    return yield* Effect.dieMessage("eventually: condition never held")
-  })
 
 /** The connection logs every error of an outage. */
 const quiet = Logger.withMinimumLogLevel(LogLevel.Error)

@@ -66,3 +66,22 @@ export const entry = <A>(value: A, schema: Schema.Schema<A, any>, now: number, t
   tags,
   negative: false
 })
+
+/** How long `effect` took, in wall-clock milliseconds (real servers, real time). */
+export const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const start = Date.now()
+    const result = yield* effect
+    return [result, Date.now() - start] as const
+  })
+
+/** Polls `check` every 20 ms until it holds, for at most `seconds` (real time: real servers and retries). */
+export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, seconds = 5) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + seconds * 1000
+    while (Date.now() < deadline) {
+      if (yield* check) return
+      yield* Effect.sleep("20 millis")
+    }
+    return yield* Effect.dieMessage("eventually: condition never held")
+  })
