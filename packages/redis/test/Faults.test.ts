@@ -3,7 +3,7 @@
  * redis-server (never the shared harness servers) and uses real time, kept
  * short: the timeouts and open periods are a few hundred milliseconds.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { CacheTier } from "@layercake/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -15,26 +15,11 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
-import type { MockInstance } from "vitest"
-import { vi } from "vitest"
 import { RedisConnection, RedisTier } from "../src/index.js"
 import { freePort, type RedisServer, startRedis } from "./harness/redisServer.js"
-import { buildCache, buildTier, elapsed, eventually, localTier, unique } from "./utils.js"
+import { buildCache, buildTier, captureConsoleErrors, elapsed, eventually, localTier, unique } from "./utils.js"
 
-let consoleError: MockInstance<typeof console.error>
-const printed: Array<string> = []
-
-beforeAll(() => {
-  const original = console.error
-  consoleError = vi.spyOn(console, "error").mockImplementation((...args: Array<unknown>) => {
-    printed.push(args.map(String).join(" "))
-    original(...args)
-  })
-})
-
-afterAll(() => {
-  consoleError.mockRestore()
-})
+const printed = captureConsoleErrors()
 
 const server = (port?: number) =>
   Effect.acquireRelease(

@@ -3,7 +3,7 @@
  * for the round trips, and servers of its own for the faults (stopped,
  * paused, a fresh script cache).
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { DistributedLock } from "@layercake/core"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -19,27 +19,21 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import type { Cluster, Redis } from "ioredis"
-import type { MockInstance } from "vitest"
-import { vi } from "vitest"
 import { RedisConnection } from "../src/index.js"
 import * as RedisLock from "../src/RedisLock.js"
 import { type RedisServer, startRedis } from "./harness/redisServer.js"
-import { client, cluster, elapsed, eventually, recordCommands, standalone, unique } from "./utils.js"
+import {
+  captureConsoleErrors,
+  client,
+  cluster,
+  elapsed,
+  eventually,
+  recordCommands,
+  standalone,
+  unique
+} from "./utils.js"
 
-let consoleError: MockInstance<typeof console.error>
-const printed: Array<string> = []
-
-beforeAll(() => {
-  const original = console.error
-  consoleError = vi.spyOn(console, "error").mockImplementation((...args: Array<unknown>) => {
-    printed.push(args.map(String).join(" "))
-    original(...args)
-  })
-})
-
-afterAll(() => {
-  consoleError.mockRestore()
-})
+const printed = captureConsoleErrors()
 
 /** A connection of its own (another instance of a fleet), closed with the scope. */
 const connect = (layer: Layer.Layer<RedisConnection.RedisConnection, RedisConnection.RedisConnectionError>) =>

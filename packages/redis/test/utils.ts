@@ -5,7 +5,7 @@ import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { Cluster, Redis } from "ioredis"
-import { inject } from "vitest"
+import { afterAll, beforeAll, inject, vi } from "vitest"
 import { RedisConnection, RedisTier } from "../src/index.js"
 
 import { LocalTier } from "@layercake/core/testing"
@@ -85,3 +85,22 @@ export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, seconds = 
     }
     return yield* Effect.dieMessage("eventually: condition never held")
   })
+
+/**
+ * Records what is printed with `console.error` while the file's tests run
+ * (ioredis prints "Unhandled error event" there), still printing it.
+ */
+export const captureConsoleErrors = (): ReadonlyArray<string> => {
+  const printed: Array<string> = []
+  let restore = () => {}
+  beforeAll(() => {
+    const original = console.error
+    const spy = vi.spyOn(console, "error").mockImplementation((...args: Array<unknown>) => {
+      printed.push(args.map(String).join(" "))
+      original(...args)
+    })
+    restore = () => spy.mockRestore()
+  })
+  afterAll(() => restore())
+  return printed
+}
