@@ -5,6 +5,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import type { Redis } from "ioredis"
 import { RedisBus, RedisConnection, RedisTier } from "../src/index.js"
@@ -182,6 +183,22 @@ describe("RedisBus", () => {
       // a compute after the invalidation is readable again
       yield* a.set("k1", Value, { id: "k1", version: 2 }, { tags: ["t"] })
       yield* eventually(versionOf(b, "k1"), (version) => version === 2)
+    }).pipe(Effect.provide(standalone())))
+
+  it.scopedLive("the bus itself: subscribeTo gets its namespace's messages, subscribe those of every namespace joined", () =>
+    Effect.gen(function*() {
+      const prefix = unique("bus-raw")
+      const sender = yield* RedisBus.make({ keyPrefix: prefix })
+      const receiver = yield* RedisBus.make({ keyPrefix: prefix })
+      const all = yield* receiver.subscribe
+      const one = yield* receiver.subscribeTo!("one")
+      const message = { _tag: "KeysInvalidated", sender: "s", namespace: "one", keys: ["k"] } as const
+      yield* sender.publish(message)
+      assert.deepStrictEqual(yield* Queue.take(one), message)
+      assert.deepStrictEqual(yield* Queue.take(all), message)
+      const health = yield* receiver.health!
+      assert.isTrue(health.connected)
+      assert.strictEqual(health.gaps, 0)
     }).pipe(Effect.provide(standalone())))
 
   it.scopedLive("a restarted sequence is told apart by its epoch, even once it has caught up with the old number", () =>
