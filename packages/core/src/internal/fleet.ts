@@ -11,7 +11,7 @@ import * as Schedule from "effect/Schedule"
 import type { Entry } from "../CacheTier.js"
 import type { DistributedLock, Lease as LockLease } from "../DistributedLock.js"
 import type { Flight } from "./inflight.js"
-import * as Stack from "./stack.js"
+import * as LocalCopies from "./localCopies.js"
 import type { CacheState } from "./state.js"
 
 /** @internal */
@@ -49,10 +49,10 @@ export const takeFences = (state: CacheState, fullKey: string): Effect.Effect<En
 const readShared = (state: CacheState, flight: Flight): Effect.Effect<unknown> =>
   Effect.clockWith((clock) => {
     const now = clock.unsafeCurrentTimeMillis()
-    const read = Stack.read(state.members, state.firstShared, flight.key, flight.schema, undefined, now)
-    const fresh = (entry: Entry<any> | undefined) =>
-      entry !== undefined && !entry.negative && now < entry.freshUntil ? entry.value : undefined
-    return Effect.isEffect(read) ? Effect.map(read, fresh) : Effect.succeed(fresh(read))
+    return Effect.map(
+      LocalCopies.readShared(state, flight.key, flight.schema, now, false),
+      (entry) => entry !== undefined && !entry.negative && now < entry.freshUntil ? entry.value : undefined
+    )
   })
 
 /**

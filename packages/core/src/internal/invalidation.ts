@@ -5,7 +5,7 @@ import * as Schedule from "effect/Schedule"
 import type { CacheTier as Tier, TierError } from "../CacheTier.js"
 import type { Message } from "../InvalidationBus.js"
 import * as Glob from "./glob.js"
-import * as Stack from "./stack.js"
+import * as LocalCopies from "./localCopies.js"
 import type { CacheState } from "./state.js"
 import * as Validate from "./validate.js"
 
@@ -126,24 +126,31 @@ export const retryLater = (
   )
 }
 
+/**
+ * A local drop: discards the computes it covers, moves the epoch (so that
+ * reads under way do not leave older copies behind, see `localCopies.ts`),
+ * and applies `operation` to every member.
+ */
+const drop = (
+  state: CacheState,
+  members: ReadonlyArray<Tier>,
+  discard: Effect.Effect<void>,
+  what: string,
+  suspect: Suspect,
+  operation: (member: Tier) => Effect.Effect<void, TierError>
+) =>
+  discard.pipe(
+    Effect.zipRight(Effect.sync(() => {
+      state.epoch++
+    })),
+    Effect.zipRight(applyEverywhere(state, members, what, suspect, operation))
+  )
+
 const dropKeys = (state: CacheState, members: ReadonlyArray<Tier>, keys: ReadonlyArray<string>) => {
   const fullKeys = keys.map((key) => state.prefix + key)
-  return Effect.zipRight(
-    Effect.zipRight(state.inflight.discardKeys(fullKeys), bumpEpoch(state)),
-    applyEverywhere(
-      state,
-      members,
-      `invalidating ${fullKeys.length === 1 ? `"${fullKeys[0]}"` : `${fullKeys.length} keys`}`,
-      fullKeys,
-      (member) => member.delete(fullKeys)
-    )
-  )
+  const what = `invalidating ${fullKeys.length === 1 ? `"${fullKeys[0]}"` : `${fullKeys.length} keys`}`
+  return drop(state, members, state.inflight.discardKeys(fullKeys), what, fullKeys, (member) => member.delete(fullKeys))
 }
-
-const bumpEpoch = (state: CacheState) =>
-  Effect.sync(() => {
-    state.epoch++
-  })
 
 const stampInvalidation = (state: CacheState, now: number): number => {
   const at = Math.max(now, state.lastTaggedWrite)
@@ -156,18 +163,13 @@ const dropTags = (state: CacheState, members: ReadonlyArray<Tier>, tags: Readonl
   const tagKeys = tags.map((tag) => state.prefix + tag)
   return Effect.clockWith((clock) => {
     const at = stampInvalidation(state, clock.unsafeCurrentTimeMillis())
-    return Effect.zipRight(
-      Effect.zipRight(
-        state.inflight.discard((flight) => flight.dynamicTags || flight.tags.some((tag) => tagKeys.includes(tag))),
-        bumpEpoch(state)
-      ),
-      applyEverywhere(
-        state,
-        members,
-        `invalidating tags ${tags.join(", ")}`,
-        "all",
-        (member) => member.invalidateTags(tagKeys, at)
-      )
+    return drop(
+      state,
+      members,
+      state.inflight.discard((flight) => flight.dynamicTags || flight.tags.some((tag) => tagKeys.includes(tag))),
+      `invalidating tags ${tags.join(", ")}`,
+      "all",
+      (member) => member.invalidateTags(tagKeys, at)
     )
   })
 }
@@ -184,34 +186,25 @@ export const invalidatePattern = (state: CacheState, pattern: string): Effect.Ef
 
 const dropMatching = (state: CacheState, members: ReadonlyArray<Tier>, pattern: string) => {
   const matches = Glob.matcher(pattern)
-  return Effect.zipRight(
-    Effect.zipRight(
-      state.inflight.discard((flight) => matches(state.userKey(flight.key))),
-      bumpEpoch(state)
-    ),
-    applyEverywhere(
-      state,
-      members,
-      `invalidating the pattern "${pattern}"`,
-      "all",
-      (member) =>
-        member.deleteMatching === undefined
-          ? member.clear(state.prefix)
-          : member.deleteMatching(state.prefix, pattern)
-    )
+  return drop(
+    state,
+    members,
+    state.inflight.discard((flight) => matches(state.userKey(flight.key))),
+    `invalidating the pattern "${pattern}"`,
+    "all",
+    (member) =>
+      member.deleteMatching === undefined ? member.clear(state.prefix) : member.deleteMatching(state.prefix, pattern)
   )
 }
 
 const dropAll = (state: CacheState, members: ReadonlyArray<Tier>) =>
-  Effect.zipRight(
-    Effect.zipRight(
-      state.inflight.discard(() => true),
-      Effect.sync(() => {
-        state.retryAfter.clear()
-        state.epoch++
-      })
-    ),
-    applyEverywhere(state, members, `clearing "${state.namespace}"`, "all", (member) => member.clear(state.prefix))
+  drop(
+    state,
+    members,
+    Effect.zipRight(state.inflight.discard(() => true), Effect.sync(() => state.retryAfter.clear())),
+    `clearing "${state.namespace}"`,
+    "all",
+    (member) => member.clear(state.prefix)
   )
 
 /** Tells shared tiers that keep tag times locally to fetch these again (all, for a gap). */
@@ -229,17 +222,9 @@ const refetch = (state: CacheState, keys: ReadonlyArray<string>): Effect.Effect<
     const fullKey = state.prefix + key
     const schema = state.schemas.get(fullKey)
     if (schema === undefined) return Effect.void
-    const read = Effect.clockWith((clock) => {
-      const epoch = state.epoch
-      const now = clock.unsafeCurrentTimeMillis()
-      const found = Stack.read(state.members, state.firstShared, fullKey, schema, undefined, now, state.observer)
-      if (!Effect.isEffect(found)) return Effect.void
-      // dropped again while reading: the copy just promoted may be older than that drop
-      return Effect.flatMap(found, () =>
-        state.epoch === epoch
-          ? Effect.void
-          : Effect.ignore(Effect.forEach(state.local, (member) => member.delete([fullKey]), { discard: true })))
-    })
+    const read = Effect.clockWith((clock) =>
+      LocalCopies.readShared(state, fullKey, schema, clock.unsafeCurrentTimeMillis(), true)
+    )
     return Effect.asVoid(FiberSet.run(state.fibers, read))
   }, { discard: true })
 }
@@ -248,11 +233,10 @@ const refetch = (state: CacheState, keys: ReadonlyArray<string>): Effect.Effect<
 export const receive = (state: CacheState, message: Message): Effect.Effect<void> => {
   const apply = (): Effect.Effect<void> => {
     if (message._tag === "Gap") {
-      state.counters.incr("gapsApplied")
       forgetTagTimes(state, undefined)
-      return message.namespace === undefined || message.namespace === state.namespace
-        ? dropAll(state, state.local)
-        : Effect.void
+      if (message.namespace !== undefined && message.namespace !== state.namespace) return Effect.void
+      state.counters.incr("gapsApplied")
+      return dropAll(state, state.local)
     }
     if (message.sender === state.instanceId || message.namespace !== state.namespace) return Effect.void
     switch (message._tag) {

@@ -9,6 +9,7 @@ import type { Entry, ReadResult } from "../CacheTier.js"
 import type { ComputeTimeoutError } from "./errors.js"
 import * as Flights from "./flights.js"
 import * as Lifecycle from "./lifecycle.js"
+import * as LocalCopies from "./localCopies.js"
 import { toMillis } from "./policy.js"
 import * as Stack from "./stack.js"
 import type { CacheState } from "./state.js"
@@ -60,13 +61,7 @@ const readOn = <A>(
   const read = state.topSync === undefined
     ? Stack.read(state.members, 0, fullKey, schema, errorSchema, now, state.observer)
     : Stack.readAfterFirst(state.members, first, fullKey, schema, errorSchema, now, state.observer)
-  if (!Effect.isEffect(read) || state.local.length === 0) return read
-  const epoch = state.epoch
-  return Effect.tap(read, (found) =>
-    // dropped while the read was under way: the copy it promoted may be older than the drop
-    found !== undefined && state.epoch !== epoch
-      ? Effect.ignore(Effect.forEach(state.local, (member) => member.delete([fullKey]), { discard: true }))
-      : Effect.void)
+  return Effect.isEffect(read) ? LocalCopies.guardPromotion(state, fullKey, read) : read
 }
 
 /**
