@@ -13,10 +13,10 @@
  */
 import type { Cluster, Redis } from "ioredis"
 import type { Receiver } from "./call.js"
-import * as Envelope from "./envelope.js"
 import * as Fence from "./fence.js"
 import * as Scripts from "./scripts.js"
 import { groupBySlot, slotOf } from "./slot.js"
+import { TagTimes } from "./tagTimes.js"
 
 /**
  * One read: the stored bytes (or `null`) and the newest invalidation time of
@@ -161,30 +161,12 @@ export const standalone = (client: Redis, tagPrefix: string, fencing: Fencing): 
 
 /** @internal */
 export const cluster = (client: Cluster, tagPrefix: string, fencing: Fencing): Commands => {
-  /** Adds the tag invalidation times of the entries that carry tags (one more round trip). */
-  const withTags = async (entries: ReadonlyArray<Buffer | null>): Promise<ReadonlyArray<Raw>> => {
-    const tagsOf = entries.map((bytes) => {
-      if (bytes === null) return undefined
-      const header = Envelope.decodeHeader(bytes)
-      return typeof header === "string" || header.tags.length === 0 ? undefined : header.tags
-    })
-    const tagKeys = [...new Set(tagsOf.flatMap((tags) => tags ?? []))].map((tag) => tagPrefix + tag)
-    if (tagKeys.length === 0) return entries.map((bytes) => [bytes, null])
-    // MGET (one key each: tag keys live in their own slots) reads another type as nil.
-    const times = await Promise.all(tagKeys.map(async (key) => (await client.mget([key]))[0]))
-    const timeOf = new Map<string, number>()
-    tagKeys.forEach((key, i) => {
-      if (times[i] !== null) timeOf.set(key, Number(times[i]))
-    })
-    return entries.map((bytes, i) => {
-      let newest: number | undefined
-      for (const tag of tagsOf[i] ?? []) {
-        const time = timeOf.get(tagPrefix + tag)
-        if (time !== undefined && (newest === undefined || time > newest)) newest = time
-      }
-      return [bytes, newest === undefined ? null : String(newest)]
-    })
-  }
+  // MGET (one key each: tag keys live in their own slots) reads another type as nil
+  const tagTimes = (tagKeys: ReadonlyArray<string>) =>
+    Promise.all(tagKeys.map(async (key) => (await client.mget([key]))[0]))
+  /** Adds the tag invalidation times of the entries that carry tags (one more round trip, nothing kept). */
+  const fetched = new TagTimes(tagPrefix, tagTimes, false)
+  const withTags = (entries: ReadonlyArray<Buffer | null>) => fetched.resolve(entries)
   const mget = async (keys: ReadonlyArray<string>): Promise<ReadonlyArray<Buffer | null>> => {
     const out: Array<Buffer | null> = new Array(keys.length).fill(null)
     await Promise.all(
@@ -199,8 +181,7 @@ export const cluster = (client: Cluster, tagPrefix: string, fencing: Fencing): C
   }
   return {
     readPlain: mget,
-    // MGET (one key each: tag keys live in their own slots) reads another type as nil
-    tagTimes: (tagKeys) => Promise.all(tagKeys.map(async (key) => (await client.mget([key]))[0])),
+    tagTimes,
     readOne: (key, receiver) => {
       client.mgetBuffer([key]).then((values) => withTags(values)).then(
         (raws) => receiver.succeed(raws[0]),

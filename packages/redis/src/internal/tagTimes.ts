@@ -25,7 +25,9 @@ export class TagTimes {
   constructor(
     private readonly tagPrefix: string,
     /** The stored times (µs, as text) of `tagKeys`, or null where none. */
-    private readonly fetch: (tagKeys: ReadonlyArray<string>) => Promise<ReadonlyArray<string | null>>
+    private readonly fetch: (tagKeys: ReadonlyArray<string>) => Promise<ReadonlyArray<string | null>>,
+    /** `false`: fetch the times for every read, keeping nothing (Cluster reads without a bus). */
+    private readonly keeps = true
   ) {}
 
   forget(tags: ReadonlyArray<string> | undefined): void {
@@ -51,7 +53,7 @@ export class TagTimes {
       const keys = [...missing]
       const raw = await this.fetch(keys)
       fetched = new Map(keys.map((key, i) => [key, raw[i] === null ? null : Number(raw[i])]))
-      if (generation === this.generation) {
+      if (this.keeps && generation === this.generation) {
         for (const [key, time] of fetched) this.keep(key, time)
       }
     }
