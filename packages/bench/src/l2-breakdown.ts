@@ -59,7 +59,7 @@ const main = async () => {
   const commands = Commands.standalone(client, "tier:~tag:", {
     keys: Fence.keys("tier:", false),
     windowMillis: 300_000
-  })
+  }, 8 * 1024 * 1024)
   const batch = new ReadBatch(commands, 128)
   const calls = makeCalls({
     name: "probe",

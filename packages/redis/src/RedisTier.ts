@@ -96,6 +96,15 @@ export interface Options {
    * window (a compute that runs longer is not stored in Redis). Default 5 minutes.
    */
   readonly fenceWindow?: Duration.DurationInput | undefined
+  /**
+   * The largest value written, in bytes of its encoded envelope. A bigger one
+   * is refused on `set` (a `TierError` with reason `"Encode"`, counted and
+   * logged, and the key's older value deleted; `Cache.set` fails with a
+   * `ParseError` saying so), so that one huge value cannot block the event
+   * loop or hold the connection for every other key. Default 8 MiB;
+   * `Infinity` for no bound.
+   */
+  readonly maxValueBytes?: number | undefined
 }
 
 /**

@@ -69,4 +69,16 @@ describe("circuit breaker", () => {
     breaker.abandoned("Probe")
     assert.strictEqual(breaker.admit(1_000), "Probe")
   })
+
+  it("late successes of calls admitted before it opened do not close it: only the probe does", () => {
+    const { breaker, events } = make()
+    for (let i = 0; i < 3; i++) Effect.runSync(breaker.failed("Run", 0) ?? Effect.void)
+    for (let i = 0; i < 10; i++) assert.isUndefined(breaker.succeeded("Run"))
+    assert.strictEqual(breaker.state(500), "Open")
+    assert.strictEqual(breaker.admit(500), "Reject")
+    assert.strictEqual(breaker.admit(1_000), "Probe")
+    Effect.runSync(breaker.succeeded("Probe") ?? Effect.void)
+    assert.strictEqual(breaker.state(1_000), "Closed")
+    assert.deepStrictEqual(events, ["opened after 3", "closed"])
+  })
 })

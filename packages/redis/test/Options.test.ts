@@ -30,6 +30,7 @@ const tierCases: ReadonlyArray<readonly [option: string, options: unknown, expec
   ],
   ["maxTtl", { maxTtl: "soon" }, `RedisTier option "maxTtl" is invalid: got "soon"`],
   ["tagTtl", { tagTtl: -5 }, `RedisTier option "tagTtl" is invalid: got -5`],
+  ["maxValueBytes", { maxValueBytes: 0 }, `RedisTier option "maxValueBytes" is invalid: got 0`],
   ["name", { name: "" }, `RedisTier option "name" is invalid: got "", expected a non-empty, well-formed string`],
   ["keyPrefix", { keyPrefix: "{app}" }, `RedisTier option "keyPrefix" is invalid: got "{app}"`],
   ["keyPrefix (ill-formed)", { keyPrefix: "app\uD800" }, `RedisTier option "keyPrefix" is invalid: got "app\\ud800"`]

@@ -68,32 +68,37 @@ describe("RedisTier (standalone)", () => {
         assert.deepStrictEqual([...got.bytes], [9, 8, 7])
       }).pipe(Effect.provide(standalone())))
 
-    it.scoped("values of 0 bytes and of 10 MB, with both codecs", () =>
-      Effect.gen(function*() {
-        const prefix = unique("sizes")
-        const binary = RedisTier.layer({ keyPrefix: prefix, codec: "msgpack", operationTimeout: "10 seconds" })
-        const text = RedisTier.layer({ keyPrefix: prefix, name: "redis-json", operationTimeout: "10 seconds" })
-        const writeBinary = yield* buildCache({ namespace: "bin" }, binary)
-        const readBinary = yield* buildCache({ namespace: "bin" }, binary)
-        const writeText = yield* buildCache({ namespace: "txt" }, text)
-        const readText = yield* buildCache({ namespace: "txt" }, text)
-        const big = new Uint8Array(10 * 1024 * 1024)
-        for (let i = 0; i < big.length; i += 4096) big[i] = i % 251
-        yield* writeBinary.set("empty", Schema.Uint8ArrayFromSelf, new Uint8Array(0))
-        yield* writeBinary.set("big", Schema.Uint8ArrayFromSelf, big)
-        yield* writeText.set("empty", Schema.String, "")
-        yield* writeText.set("big", Schema.String, "é".repeat(5 * 1024 * 1024))
-        const empty = Option.getOrThrow(yield* readBinary.get("empty", Schema.Uint8ArrayFromSelf))
-        assert.strictEqual(empty.length, 0)
-        const bigRead = Option.getOrThrow(yield* readBinary.get("big", Schema.Uint8ArrayFromSelf))
-        assert.strictEqual(Buffer.compare(Buffer.from(bigRead), Buffer.from(big)), 0)
-        assert.deepStrictEqual(yield* readText.get("empty", Schema.String), Option.some(""))
-        const bigText = Option.getOrThrow(yield* readText.get("big", Schema.String))
-        assert.strictEqual(bigText.length, 5 * 1024 * 1024)
-        assert.isTrue(bigText === "é".repeat(5 * 1024 * 1024))
-        const stats = yield* readText.stats
-        assert.strictEqual(stats.tierErrors, 0)
-      }).pipe(Effect.provide(standalone())), 60_000)
+    it.scoped(
+      "values of 0 bytes and of 10 MB (with maxValueBytes raised above its 8 MiB default), with both codecs",
+      () =>
+        Effect.gen(function*() {
+          const prefix = unique("sizes")
+          const bigValues = { operationTimeout: "10 seconds", maxValueBytes: 64 * 1024 * 1024 } as const
+          const binary = RedisTier.layer({ keyPrefix: prefix, codec: "msgpack", ...bigValues })
+          const text = RedisTier.layer({ keyPrefix: prefix, name: "redis-json", ...bigValues })
+          const writeBinary = yield* buildCache({ namespace: "bin" }, binary)
+          const readBinary = yield* buildCache({ namespace: "bin" }, binary)
+          const writeText = yield* buildCache({ namespace: "txt" }, text)
+          const readText = yield* buildCache({ namespace: "txt" }, text)
+          const big = new Uint8Array(10 * 1024 * 1024)
+          for (let i = 0; i < big.length; i += 4096) big[i] = i % 251
+          yield* writeBinary.set("empty", Schema.Uint8ArrayFromSelf, new Uint8Array(0))
+          yield* writeBinary.set("big", Schema.Uint8ArrayFromSelf, big)
+          yield* writeText.set("empty", Schema.String, "")
+          yield* writeText.set("big", Schema.String, "é".repeat(5 * 1024 * 1024))
+          const empty = Option.getOrThrow(yield* readBinary.get("empty", Schema.Uint8ArrayFromSelf))
+          assert.strictEqual(empty.length, 0)
+          const bigRead = Option.getOrThrow(yield* readBinary.get("big", Schema.Uint8ArrayFromSelf))
+          assert.strictEqual(Buffer.compare(Buffer.from(bigRead), Buffer.from(big)), 0)
+          assert.deepStrictEqual(yield* readText.get("empty", Schema.String), Option.some(""))
+          const bigText = Option.getOrThrow(yield* readText.get("big", Schema.String))
+          assert.strictEqual(bigText.length, 5 * 1024 * 1024)
+          assert.isTrue(bigText === "é".repeat(5 * 1024 * 1024))
+          const stats = yield* readText.stats
+          assert.strictEqual(stats.tierErrors, 0)
+        }).pipe(Effect.provide(standalone())),
+      60_000
+    )
 
     it.scoped("a schema encoding to `undefined` round-trips (empty JSON payload)", () =>
       Effect.gen(function*() {

@@ -12,6 +12,7 @@ import type { Entry } from "../CacheTier.js"
 import type { DistributedLock, Lease as LockLease } from "../DistributedLock.js"
 import type { Flight } from "./inflight.js"
 import * as LocalCopies from "./localCopies.js"
+import { logTierError } from "./stack.js"
 import type { CacheState } from "./state.js"
 
 /** @internal */
@@ -33,9 +34,11 @@ export const takeFences = (state: CacheState, fullKey: string): Effect.Effect<En
         Effect.catchAll((error) => {
           state.tierError(state.members.indexOf(member))
           return Effect.as(
-            Effect.logWarning(
-              `layercake: ${member.name} could not give a fence point for "${fullKey}"; the compute's result is not stored there`,
-              error
+            logTierError(
+              error,
+              member,
+              `layercake: tier ${member.name} could not give a fence point; the compute's result is not stored there`,
+              { key: fullKey }
             ),
             [member.name, 0] as const
           )

@@ -26,20 +26,60 @@ const silentObserver: ReadObserver = {
   error: () => {}
 }
 
+/** A failure of one kind (operation and reason) is logged at warning at most once per window and member. */
+const WARNING_WINDOW_MILLIS = 10_000
+
+interface WarningWindow {
+  until: number
+  suppressed: number
+}
+
+const warningWindows = new WeakMap<Tier, Map<string, WarningWindow>>()
+
+/** Whether this failure gets a warning, and how many of its kind were logged at debug since the last one. */
+const admitWarning = (member: Tier, error: TierError, now: number): number | undefined => {
+  let windows = warningWindows.get(member)
+  if (windows === undefined) {
+    windows = new Map()
+    warningWindows.set(member, windows)
+  }
+  const kind = `${error.operation} ${error.reason}`
+  const window = windows.get(kind)
+  if (window !== undefined && now < window.until) {
+    window.suppressed++
+    return undefined
+  }
+  windows.set(kind, { until: now + WARNING_WINDOW_MILLIS, suppressed: 0 })
+  return window?.suppressed ?? 0
+}
+
 /**
  * Logs a skipped tier operation. An open circuit is logged at debug level: it
- * is the expected state while a store is down, and would flood the logs at
- * warning level (the breaker logs its own transitions).
+ * is the expected state while a store is down (the breaker logs its own
+ * transitions). Other failures are logged at warning once per kind and 10 s
+ * per member, the rest at debug, and the next warning says how many there
+ * were: a tier failing every call (a missing ACL permission, an overload)
+ * must not flood the logs.
  * @internal
  */
-export const logTierError = (error: TierError, tier: string = error.tier) =>
-  Effect.logWithLevel(
-    error.reason === "CircuitOpen" ? LogLevel.Debug : LogLevel.Warning,
-    `layercake: tier ${tier} ${error.operation} failed, skipping it`
-  ).pipe(
-    Effect.annotateLogs({ tier, operation: error.operation, reason: error.reason }),
-    Effect.annotateLogs("cause", String(error.cause ?? ""))
-  )
+export const logTierError = (
+  error: TierError,
+  member: Tier,
+  message = `layercake: tier ${member.name} ${error.operation} failed, skipping it`,
+  annotations: Record<string, unknown> = {}
+) =>
+  Effect.clockWith((clock) => {
+    const suppressed = error.reason === "CircuitOpen"
+      ? undefined
+      : admitWarning(member, error, clock.unsafeCurrentTimeMillis())
+    return Effect.logWithLevel(
+      suppressed === undefined ? LogLevel.Debug : LogLevel.Warning,
+      suppressed ? `${message} (${suppressed} more like it in the last 10 s, logged at debug)` : message
+    ).pipe(
+      Effect.annotateLogs({ ...annotations, tier: member.name, operation: error.operation, reason: error.reason }),
+      Effect.annotateLogs("cause", String(error.cause ?? ""))
+    )
+  })
 
 /**
  * What a read-through gives: the entry or `undefined` when every member it
@@ -73,7 +113,7 @@ export const read = <A>(
         onFailure: (error) => {
           observer.error(index, error)
           return Effect.zipRight(
-            logTierError(error, member.name),
+            logTierError(error, member),
             readOn(members, index + 1, key, schema, errorSchema, now, observer)
           )
         },
@@ -157,7 +197,7 @@ const promote = <A>(
     if (written === undefined) continue
     const step = Effect.catchAll(written, (error) => {
       observer.error(index, error)
-      return logTierError(error, member.name)
+      return logTierError(error, member)
     })
     then = then === undefined ? step : Effect.zipRight(then, step)
   }
@@ -178,7 +218,7 @@ export const forEachMember = (
     (member, index) =>
       Effect.catchAll(f(member), (error) => {
         onError(index, error)
-        return logTierError(error, member.name)
+        return logTierError(error, member)
       }),
     { discard: true }
   )

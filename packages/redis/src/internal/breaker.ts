@@ -2,7 +2,8 @@
  * A circuit breaker: after `failureThreshold` consecutive failures the circuit
  * opens and calls are rejected at once for `openFor`; then one call goes
  * through as a probe (the others are still rejected): its success closes the
- * circuit, its failure opens it again for `openFor`.
+ * circuit, its failure opens it again for `openFor`. Nothing but the probe
+ * closes it.
  *
  * The state changes are synchronous so the caller can report outcomes from
  * promise callbacks; the time of each change is given by the caller, read
@@ -59,11 +60,19 @@ export class Breaker {
     return "Probe"
   }
 
-  /** A call succeeded: closes the circuit. Returns the log of the transition, if any. */
+  /**
+   * A call succeeded. Only the probe closes an open circuit: a call admitted
+   * before it opened that succeeds late says nothing about Redis now.
+   * Returns the log of the transition, if any.
+   */
   succeeded(admission: Admission): Effect.Effect<void> | undefined {
-    if (admission === "Probe") this.probing = false
+    if (this.openUntil === undefined) {
+      this.failures = 0
+      return undefined
+    }
+    if (admission !== "Probe") return undefined
+    this.probing = false
     this.failures = 0
-    if (this.openUntil === undefined) return undefined
     this.openUntil = undefined
     return this.events.closed
   }
@@ -83,7 +92,8 @@ export class Breaker {
   }
 
   /** A call ended with neither (interrupted, or a failure that says nothing about Redis). */
-  abandoned(admission: Admission): void {
+  abandoned(admission: Admission): undefined {
     if (admission === "Probe") this.probing = false
+    return undefined
   }
 }

@@ -8,6 +8,7 @@ import { CacheTier } from "@layercake/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type { Activity } from "./activity.js"
 import { type Admission, Breaker } from "./breaker.js"
 import { Deadlines, type Expiring } from "./deadlines.js"
 
@@ -31,6 +32,8 @@ export interface CallOptions {
   readonly name: string
   readonly operationTimeout: number
   readonly breaker: { readonly failureThreshold: number; readonly openForMillis: number } | undefined
+  /** Tells a silent Redis from a busy one when a call times out; without it every timeout counts as silence. */
+  readonly activity?: Activity | undefined
 }
 
 /**
@@ -91,7 +94,7 @@ export const begin = <Arg, R>(start: Start<Arg, R>, arg: Arg, receiver: Receiver
 }
 
 /** @internal */
-export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: CallOptions): Calls => {
+export const makeCalls = ({ activity, breaker: breakerOptions, name, operationTimeout }: CallOptions): Calls => {
   /** One breaker per Redis node a call names (a Cluster master), and one for calls that name none. */
   const breakers = new Map<string, Breaker>()
   const breakerOf = (node: string | undefined): Breaker | undefined => {
@@ -115,18 +118,38 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
   const tierError = (operation: Operation, reason: Reason, cause?: unknown) =>
     new CacheTier.TierError({ tier: name, operation, reason, cause })
 
+  /**
+   * What a call's outcome says about Redis: a reply (even an error reply such
+   * as `NOPERM` or `OOM`) shows it answers; a timeout while the node was
+   * sending other data shows it is busy with a big or queued reply, which says
+   * nothing of the other keys; only silence and connection errors are failures.
+   */
+  const verdictOf = <A>(
+    result: Either.Either<A, CacheTier.TierError>,
+    node: string | undefined,
+    startedAt: number
+  ): "answered" | "failed" | "neither" => {
+    if (Either.isRight(result) || result.left.reason === "Unknown") return "answered"
+    if (result.left.reason !== "Timeout" || activity === undefined) return "failed"
+    return activity.talkedSince(node, startedAt) ? "neither" : "failed"
+  }
+
   /** Reports the end of a call to the breaker; the result, after the log of a transition if any. */
   const settle = <A>(
     breaker: Breaker | undefined,
     clock: Clock.Clock,
     admission: Admission,
-    result: Either.Either<A, CacheTier.TierError>
+    result: Either.Either<A, CacheTier.TierError>,
+    node: string | undefined,
+    startedAt: number
   ): Effect.Effect<A, CacheTier.TierError> => {
-    const log = breaker === undefined
-      ? undefined
-      : Either.isRight(result)
+    if (breaker === undefined) return result
+    const verdict = verdictOf(result, node, startedAt)
+    const log = verdict === "answered"
       ? breaker.succeeded(admission)
-      : breaker.failed(admission, clock.unsafeCurrentTimeMillis())
+      : verdict === "failed"
+      ? breaker.failed(admission, clock.unsafeCurrentTimeMillis())
+      : breaker.abandoned(admission)
     return log === undefined ? result : Effect.zipRight(log, result)
   }
 
@@ -146,6 +169,7 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
   class LiveCall<R, A> implements Receiver<R>, Expiring {
     done = false
     readonly at = deadlines.now() + operationTimeout
+    readonly startedAt = performance.now()
 
     constructor(
       readonly breaker: Breaker | undefined,
@@ -153,7 +177,8 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
       readonly clock: Clock.Clock,
       readonly operation: Operation,
       readonly admission: Admission,
-      readonly map: (reply: R) => A
+      readonly map: (reply: R) => A,
+      readonly node: string | undefined
     ) {}
 
     succeed(reply: R): void {
@@ -170,7 +195,7 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
 
     private finish(result: Either.Either<A, CacheTier.TierError>): void {
       this.done = true
-      this.resume(settle(this.breaker, this.clock, this.admission, result))
+      this.resume(settle(this.breaker, this.clock, this.admission, result, this.node, this.startedAt))
     }
   }
 
@@ -181,10 +206,11 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
     start: Start<Arg, R>,
     arg: Arg,
     map: (reply: R) => A,
-    admission: Admission
+    admission: Admission,
+    node: string | undefined
   ) =>
     Effect.async<A, CacheTier.TierError>((resume) => {
-      const call = new LiveCall(breaker, resume, clock, operation, admission, map)
+      const call = new LiveCall(breaker, resume, clock, operation, admission, map, node)
       deadlines.add(call)
       begin(start, arg, call)
     })
@@ -197,9 +223,11 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
     start: Start<Arg, R>,
     arg: Arg,
     map: (reply: R) => A,
-    admission: Admission
-  ) =>
-    Effect.async<A, CacheTier.TierError>((resume) => {
+    admission: Admission,
+    node: string | undefined
+  ) => {
+    const startedAt = performance.now()
+    return Effect.async<A, CacheTier.TierError>((resume) => {
       let settled = false
       const once = (result: Effect.Effect<A, CacheTier.TierError>) => {
         if (settled) return
@@ -213,9 +241,10 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
     }).pipe(
       Effect.timeoutFail({ duration: operationTimeout, onTimeout: () => tierError(operation, "Timeout") }),
       Effect.either,
-      Effect.flatMap((result) => settle(breaker, clock, admission, result)),
+      Effect.flatMap((result) => settle(breaker, clock, admission, result, node, startedAt)),
       Effect.onInterrupt(() => Effect.sync(() => breaker?.abandoned(admission)))
     )
+  }
 
   const call = <Arg, R, A>(
     operation: Operation,
@@ -229,8 +258,8 @@ export const makeCalls = ({ breaker: breakerOptions, name, operationTimeout }: C
       const admission = breaker === undefined ? "Run" : breaker.admit(clock.unsafeCurrentTimeMillis())
       if (admission === "Reject") return Effect.fail(tierError(operation, "CircuitOpen"))
       return clock.constructor === LiveClock
-        ? liveCall(breaker, clock, operation, start, arg, map, admission)
-        : clockCall(breaker, clock, operation, start, arg, map, admission)
+        ? liveCall(breaker, clock, operation, start, arg, map, admission, node)
+        : clockCall(breaker, clock, operation, start, arg, map, admission, node)
     })
 
   return {

@@ -19,11 +19,12 @@ import { groupBySlot, slotOf } from "./slot.js"
 import { TagTimes } from "./tagTimes.js"
 
 /**
- * One read: the stored bytes (or `null`) and the newest invalidation time of
- * the entry's tags (or `null`).
+ * One read: the stored bytes (or `null`, or the size of a value the read
+ * script declined to return for being over `maxValueBytes`) and the newest
+ * invalidation time of the entry's tags (or `null`).
  * @internal
  */
-export type Raw = readonly [bytes: Buffer | null, tagsInvalidatedAt: Buffer | string | null]
+export type Raw = readonly [bytes: Buffer | number | null, tagsInvalidatedAt: Buffer | string | null]
 
 /**
  * A write: a compute's result carries the fence point taken before it ran
@@ -110,9 +111,9 @@ const fenced = (client: Client, fencing: Fencing) => {
 }
 
 const pairs = (reply: unknown): ReadonlyArray<Raw> => {
-  const flat = reply as ReadonlyArray<Buffer | null>
+  const flat = reply as ReadonlyArray<Buffer | number | null>
   const out: Array<Raw> = new Array(flat.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = [flat[2 * i], flat[2 * i + 1]]
+  for (let i = 0; i < out.length; i++) out[i] = [flat[2 * i], flat[2 * i + 1] as Buffer | null]
   return out
 }
 
@@ -126,38 +127,48 @@ const scan = async (
 }
 
 /** @internal */
-export const standalone = (client: Redis, tagPrefix: string, fencing: Fencing): Commands => ({
-  ...fenced(client, fencing),
-  readPlain: (keys) =>
-    keys.length === 1
-      ? client.getBuffer(keys[0]).then((bytes) => [bytes])
-      : keys.length === 0
-      ? Promise.resolve([])
-      : client.mgetBuffer(keys as Array<string>),
-  tagTimes: (tagKeys) => tagKeys.length === 0 ? Promise.resolve([]) : client.mget(tagKeys as Array<string>),
-  readOne: (key, receiver) => {
-    const args = [Scripts.readOne.sha, 1, key, tagPrefix]
-    const succeed = (reply: unknown) =>
-      receiver.succeed(reply === null || Buffer.isBuffer(reply) ? [reply, null] : reply as Raw)
-    client.callBuffer("evalsha", args).then(succeed, (error) => {
-      if (!isNoScript(error)) return receiver.fail(error)
-      args[0] = Scripts.readOne.lua
-      client.callBuffer("eval", args).then(succeed, (error) => receiver.fail(error))
-    })
-  },
-  read: (keys) =>
-    keys.length === 0 ? Promise.resolve([]) : runScript(client, Scripts.read, keys, [tagPrefix]).then(pairs),
-  invalidateTags: async (tagKeys, _at, lifetime) => {
-    await Promise.all(
-      tagKeys.map((tagKey) => runScript(client, Scripts.invalidateTag, [tagKey], [String(lifetime)]))
-    )
-  },
-  scanTargets: () => [client],
-  scan,
-  unlinkOn: async (node, keys) => {
-    if (keys.length > 0) await node.unlink(...keys)
+export const standalone = (
+  client: Redis,
+  tagPrefix: string,
+  fencing: Fencing,
+  maxValueBytes: number
+): Commands => {
+  const limit = String(Math.min(maxValueBytes, Number.MAX_SAFE_INTEGER))
+  return {
+    ...fenced(client, fencing),
+    readPlain: (keys) =>
+      keys.length === 1
+        ? client.getBuffer(keys[0]).then((bytes) => [bytes])
+        : keys.length === 0
+        ? Promise.resolve([])
+        : client.mgetBuffer(keys as Array<string>),
+    tagTimes: (tagKeys) => tagKeys.length === 0 ? Promise.resolve([]) : client.mget(tagKeys as Array<string>),
+    readOne: (key, receiver) => {
+      const args = [Scripts.readOne.sha, 1, key, tagPrefix, limit]
+      const succeed = (reply: unknown) =>
+        receiver.succeed(
+          reply === null || Buffer.isBuffer(reply) || typeof reply === "number" ? [reply, null] : reply as Raw
+        )
+      client.callBuffer("evalsha", args).then(succeed, (error) => {
+        if (!isNoScript(error)) return receiver.fail(error)
+        args[0] = Scripts.readOne.lua
+        client.callBuffer("eval", args).then(succeed, (error) => receiver.fail(error))
+      })
+    },
+    read: (keys) =>
+      keys.length === 0 ? Promise.resolve([]) : runScript(client, Scripts.read, keys, [tagPrefix, limit]).then(pairs),
+    invalidateTags: async (tagKeys, _at, lifetime) => {
+      await Promise.all(
+        tagKeys.map((tagKey) => runScript(client, Scripts.invalidateTag, [tagKey], [String(lifetime)]))
+      )
+    },
+    scanTargets: () => [client],
+    scan,
+    unlinkOn: async (node, keys) => {
+      if (keys.length > 0) await node.unlink(...keys)
+    }
   }
-})
+}
 
 /** @internal */
 export const cluster = (client: Cluster, tagPrefix: string, fencing: Fencing): Commands => {

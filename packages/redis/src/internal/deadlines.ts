@@ -1,15 +1,22 @@
 /**
  * Timeouts for many short calls without a timer per call: each call registers
  * a deadline, and one interval, running only while calls are pending, expires
- * the overdue ones. A call times out between `timeout` and `timeout +
- * resolution` after it started. A timer per call cost about 5 µs of a ~75 µs
- * Redis round trip.
+ * the overdue ones. A timer per call cost about 5 µs of a ~75 µs Redis round
+ * trip.
  *
  * Every call of a tier has the same timeout, so deadlines arrive in order: a
  * queue (an array and a head index) replaces a set, and a finished call is
- * only flagged `done`, then dropped when the sweep reaches it. Time is
- * `performance.now()`, which never goes back, so a wall-clock change can
- * neither hold a call forever nor expire it early.
+ * only flagged `done`, then dropped when the sweep reaches it.
+ *
+ * A deadline only expires a reply that truly did not come in time, even in a
+ * process too busy to read its socket:
+ * - Time is "responsive time": it follows `performance.now()` (which never
+ *   goes back), but advances at most `2 × resolution` between two sweeps, so
+ *   the time the event loop was blocked (by the process's own work) does not
+ *   count against the calls waiting on it.
+ * - Overdue calls are expired from `setImmediate`, after the event loop's poll
+ *   phase has read what arrived: a sweep runs among the timers, where a reply
+ *   that came while the process was busy still sits unread in the socket.
  *
  * @internal
  */
@@ -17,12 +24,19 @@ export class Deadlines {
   private queue: Array<Expiring> = []
   private head = 0
   private interval: ReturnType<typeof setInterval> | undefined = undefined
+  private expiring = false
+  /** Responsive time at the last sweep, and the real time it was taken at. */
+  private responsiveAt = 0
+  private realAt = performance.now()
+  private readonly maxStep: number
 
-  constructor(private readonly resolution: number) {}
+  constructor(private readonly resolution: number) {
+    this.maxStep = 2 * resolution
+  }
 
   /** The time deadlines are measured in. */
   now(): number {
-    return performance.now()
+    return this.responsiveAt + Math.min(performance.now() - this.realAt, this.maxStep)
   }
 
   /** Calls `expire` once `at` has passed, unless the call is `done` first. */
@@ -36,6 +50,30 @@ export class Deadlines {
 
   private sweep(): void {
     const now = this.now()
+    this.responsiveAt = now
+    this.realAt = performance.now()
+    if (this.expiring) return
+    if (this.firstPendingIsDue(now)) {
+      this.expiring = true
+      setImmediate(() => {
+        this.expiring = false
+        this.drain(now)
+      })
+    } else {
+      this.drain(now)
+    }
+  }
+
+  private firstPendingIsDue(now: number): boolean {
+    const queue = this.queue
+    for (let index = this.head; index < queue.length; index++) {
+      if (!queue[index].done) return queue[index].at <= now
+    }
+    return false
+  }
+
+  /** Expires the calls due at `now`, drops the finished ones and stops the interval when none is left. */
+  private drain(now: number): void {
     const queue = this.queue
     let head = this.head
     while (head < queue.length) {

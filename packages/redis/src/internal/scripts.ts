@@ -56,13 +56,18 @@ end
  * keys are not declared in KEYS (they are only known once the entry is read),
  * which Redis allows outside Cluster.
  *
- * KEYS[1]: the entry key. ARGV[1]: the prefix of tag keys.
+ * KEYS[1]: the entry key. ARGV[1]: the prefix of tag keys. ARGV[2]: the
+ * largest value to return, in bytes.
  * Reply: nil (no string at the key), the envelope alone (no tag was
- * invalidated), or `{envelope, newest tag invalidation time}`.
+ * invalidated), `{envelope, newest tag invalidation time}`, or the size of a
+ * value over ARGV[2] (an integer): returning it would hold the server for
+ * every client while Lua copies it.
  *
  * @internal
  */
 export const readOne: Script = script(`${newestTagTime}
+local size = redis.pcall('STRLEN', KEYS[1])
+if type(size) == 'number' and size > tonumber(ARGV[2]) then return size end
 local v = redis.pcall('GET', KEYS[1])
 if type(v) ~= 'string' then return false end
 local t = newest(v, ARGV[1])
@@ -71,16 +76,23 @@ return v
 `)
 
 /**
- * `readOne` for many keys. Reply: per key, the envelope (or nil) and the
- * newest tag invalidation time (or nil), flattened.
+ * `readOne` for many keys. Reply: per key, the envelope (or nil, or the size
+ * of a value over ARGV[2]) and the newest tag invalidation time (or nil),
+ * flattened.
  *
  * @internal
  */
 export const read: Script = script(`${newestTagTime}
 local out = {}
+local limit = tonumber(ARGV[2])
 for i = 1, #KEYS do
-  local v = redis.pcall('GET', KEYS[i])
-  if type(v) == 'string' then
+  local size = redis.pcall('STRLEN', KEYS[i])
+  local v = false
+  if type(size) == 'number' and size > limit then v = size else v = redis.pcall('GET', KEYS[i]) end
+  if type(v) == 'number' then
+    out[2 * i - 1] = v
+    out[2 * i] = false
+  elseif type(v) == 'string' then
     out[2 * i - 1] = v
     out[2 * i] = newest(v, ARGV[1])
   else

@@ -6,6 +6,7 @@ import * as Schema from "effect/Schema"
 import type { Cluster, Redis } from "ioredis"
 import type { RedisConnection as Connection } from "../RedisConnection.js"
 import type * as Api from "../RedisTier.js"
+import { Activity } from "./activity.js"
 import { makeCalls, type Start } from "./call.js"
 import * as Commands from "./commands.js"
 import { tag as RedisConnection } from "./connectionTag.js"
@@ -28,9 +29,13 @@ interface Settings {
   readonly maxTtl: number | undefined
   readonly tagTtl: number
   readonly fenceWindow: number
+  readonly maxValueBytes: number
 }
 
 const MODULE = "RedisTier"
+
+/** 8 MiB: a value this big already takes tens of milliseconds to encode, send and decode. */
+const DEFAULT_MAX_VALUE_BYTES = 8 * 1024 * 1024
 
 const settingsOf = (options: Api.Options): Settings => {
   const keyPrefix = keyPrefixOf(MODULE, options.keyPrefix)
@@ -58,7 +63,10 @@ const settingsOf = (options: Api.Options): Settings => {
     codec,
     maxTtl: Validate.optionalDuration(MODULE, "maxTtl", options.maxTtl, undefined),
     tagTtl: Validate.optionalDuration(MODULE, "tagTtl", options.tagTtl, 86_400_000),
-    fenceWindow: Validate.optionalDuration(MODULE, "fenceWindow", options.fenceWindow, 300_000)
+    fenceWindow: Validate.optionalDuration(MODULE, "fenceWindow", options.fenceWindow, 300_000),
+    maxValueBytes: options.maxValueBytes === undefined
+      ? DEFAULT_MAX_VALUE_BYTES
+      : Validate.positiveNumber(MODULE, "maxValueBytes", options.maxValueBytes)
   }
 }
 
@@ -121,8 +129,13 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
   }
   const commands = connection.isCluster
     ? Commands.cluster(connection.client as Cluster, tagPrefix, fencing)
-    : Commands.standalone(connection.client as Redis, tagPrefix, fencing)
-  const { promise: call, start } = makeCalls({ name, operationTimeout, breaker: settings.breaker })
+    : Commands.standalone(connection.client as Redis, tagPrefix, fencing, settings.maxValueBytes)
+  const { promise: call, start } = makeCalls({
+    name,
+    operationTimeout,
+    breaker: settings.breaker,
+    activity: settings.breaker === undefined ? undefined : new Activity(connection.client, connection.isCluster)
+  })
   /**
    * The master a Redis key lives on (Cluster), or `undefined` (one server).
    * Each master has its own breaker and its own read batch, so that one
@@ -170,6 +183,12 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
   ): CacheTier.ReadResult<A> => {
     const bytes = raw[0]
     if (bytes === null) return undefined
+    if (typeof bytes === "number") {
+      return new CacheTier.DecodeFailure({
+        key,
+        reason: `the stored value is ${bytes} bytes, over maxValueBytes (${settings.maxValueBytes}); read as a miss`
+      })
+    }
     const header = Envelope.decodeHeader(bytes)
     if (typeof header === "string") return new CacheTier.DecodeFailure({ key, reason: header })
     if (header.negative && errorSchema === undefined) return undefined
@@ -233,9 +252,15 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
           )
         }
       }
+      const bytes = Envelope.encode(key, capped, capped.tags, encoded.right, codec, capped.negative)
+      if (bytes.length > settings.maxValueBytes) {
+        return refuse(
+          `the encoded value is ${bytes.length} bytes, over maxValueBytes (${settings.maxValueBytes}); nothing is stored under the key`
+        )
+      }
       return [
         keyPrefix + key,
-        Envelope.encode(key, capped, capped.tags, encoded.right, codec, capped.negative),
+        bytes,
         px,
         entry.fences?.[name],
         fencing.keys.clearMarkerOf(key)
