@@ -9,12 +9,20 @@
  * Schema code that throws, is a `CacheTier.DecodeFailure`.
  *
  * Bounds and lifetime:
- * - `maxEntries` (default 10 000): when full, writing a new key evicts the least
- *   recently used entry. Reads (`get`, `sync.get`) mark an entry as
- *   used. Get and set are O(1).
- * - `maxBytes`: bounds the sum of the entries' estimated sizes, evicting least
- *   recently used entries. `maxEntryBytes`: an entry estimated bigger than this
- *   (or than `maxBytes`) is not kept, and the key's older entry is deleted.
+ * - `maxEntries` (default 10 000): when full, writing a new key evicts an entry
+ *   chosen by the `policy`. Get and set are O(1).
+ * - `policy` (default `"tinylfu"`): W-TinyLFU, Caffeine's design. New entries
+ *   enter a small LRU window (about 1% of the bound); leaving it, an entry
+ *   competes with the main area's eviction candidate and the one used more
+ *   often recently (by a 4-bit count-min sketch that ages) stays. A burst of
+ *   keys read once does not push the frequently read ones out, and with
+ *   tinylfu a write of a new key may not be kept if the store is full of more
+ *   popular entries. `"lru"` evicts the least recently used entry. Reads (`get`,
+ *   `sync.get`) and overwrites count as use for both. See `docs/memory.md`.
+ * - `maxBytes`: bounds the sum of the entries' estimated sizes, evicting by the
+ *   same policy (tinylfu then sizes its areas in bytes). `maxEntryBytes`: an
+ *   entry estimated bigger than this (or than `maxBytes`) is not kept, and the
+ *   key's older entry is deleted.
  * - Time comes from the Effect `Clock` (so `TestClock` drives it). An entry is
  *   gone once `now >= staleUntil`: it is never returned and is deleted when seen.
  *   `maxTtl` caps the lifetime of every copy written (never extends it).
@@ -32,10 +40,11 @@
  * whose size cannot be estimated (the schema does not encode it or throws, the
  * JSON throws) is not kept, and a warning is logged.
  *
- * Memory: entries are kept as a struct of arrays (no object per entry). Per
- * entry the tier adds about 95 bytes on top of the key and the value (62 of JS
- * heap, 33 of typed arrays; measured at 100 000 entries in a fresh process,
- * `pnpm bench`; lru-cache: 80), plus about 35 bytes per tagged entry and tag.
+ * Memory: entries are kept as a struct of arrays (no object per entry, no
+ * `Map`): per entry the tier adds about 61 bytes on top of the key and the
+ * value with tinylfu (17 of JS heap, 44 of typed arrays), 55 with lru
+ * (measured at 100 000 entries in a fresh process, `pnpm bench`; see
+ * `docs/memory.md`), plus about 35 bytes per tagged entry and tag.
  *
  * @example
  * ```ts
@@ -63,7 +72,7 @@ import * as internal from "./internal/tier.js"
  * @category models
  */
 export interface Options {
-  /** Most entries kept at once, evicting the least recently used. A positive integer; default 10 000. */
+  /** Most entries kept at once. A whole number from 1 to 2^30; default 10 000. */
   readonly maxEntries?: number | undefined
   /** Bound on the sum of the entries' estimated sizes in bytes (see the module docs); none by default. */
   readonly maxBytes?: number | undefined
@@ -73,11 +82,16 @@ export interface Options {
   readonly maxTtl?: Duration.DurationInput | undefined
   /** The tier's name in stats and logs; default `"memory"` (a stack renames a clash `memory#2`). */
   readonly name?: string | undefined
+  /**
+   * What to evict when a bound is reached: `"tinylfu"` (default) keeps the
+   * entries used most often recently, `"lru"` the ones used last.
+   */
+  readonly policy?: "tinylfu" | "lru" | undefined
 }
 
 /**
  * Builds a memory tier. Invalid options (a non-positive or non-integer
- * `maxEntries`, a non-positive `maxBytes`, ...) are a defect naming the
+ * `maxEntries`, a non-positive `maxBytes`, an unknown `policy`, ...) are a defect naming the
  * option, its value and what is accepted (`Validate.InvalidOptionError`).
  *
  * @since 0.1.0
@@ -111,7 +125,10 @@ export const layer = (options?: Options): Layer.Layer<CacheTier.CacheTier> =>
  * import { MemoryTier } from "@layercake/memory"
  * import * as Config from "effect/Config"
  *
- * const l1 = MemoryTier.layerConfig({ maxEntries: Config.integer("CACHE_L1_ENTRIES") })
+ * const l1 = MemoryTier.layerConfig({
+ *   maxEntries: Config.integer("CACHE_L1_ENTRIES"),
+ *   policy: Config.literal("tinylfu", "lru")("CACHE_L1_POLICY").pipe(Config.withDefault("tinylfu" as const))
+ * })
  * ```
  *
  * @since 0.1.0

@@ -3,10 +3,13 @@ import { MemoryTier } from "@layercake/memory"
 
 const options = { kind: "local" } as const
 
-Conformance.run("MemoryTier", () => MemoryTier.layer(), options)
-Conformance.run("MemoryTier (maxBytes)", () => MemoryTier.layer({ maxBytes: 1_000_000 }), options)
-Conformance.run(
-  "MemoryTier (maxEntries 64, maxBytes, maxEntryBytes, maxTtl 1 s)",
-  () => MemoryTier.layer({ maxEntries: 64, maxBytes: 1_000_000, maxEntryBytes: 100_000, maxTtl: "1 second" }),
-  options
-)
+for (const policy of ["tinylfu", "lru"] as const) {
+  Conformance.run(`MemoryTier (${policy})`, () => MemoryTier.layer({ policy }), options)
+  Conformance.run(`MemoryTier (${policy}, maxBytes)`, () => MemoryTier.layer({ policy, maxBytes: 1_000_000 }), options)
+  Conformance.run(
+    `MemoryTier (${policy}, maxEntries 64, maxBytes, maxEntryBytes, maxTtl 1 s)`,
+    () => MemoryTier.layer({ policy, maxEntries: 64, maxBytes: 1_000_000, maxEntryBytes: 100_000, maxTtl: "1 second" }),
+    options
+  )
+}
+Conformance.run("MemoryTier (default policy)", () => MemoryTier.layer(), options)

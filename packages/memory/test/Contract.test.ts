@@ -25,7 +25,8 @@ describe("MemoryTier contract", () => {
           [{ maxBytes: -1 }, `MemoryTier option "maxBytes" is invalid: got -1, expected a number above zero`],
           [{ maxEntryBytes: 0 }, `"maxEntryBytes" is invalid: got 0`],
           [{ maxTtl: "soon" }, `MemoryTier option "maxTtl" is invalid: got "soon", expected a Duration`],
-          [{ name: "" }, `MemoryTier option "name" is invalid: got ""`]
+          [{ name: "" }, `MemoryTier option "name" is invalid: got ""`],
+          [{ policy: "lfu" }, `MemoryTier option "policy" is invalid: got "lfu", expected one of "tinylfu", "lru"`]
         ] as const
       ) {
         const exit = yield* Effect.exit(MemoryTier.make(options as MemoryTier.Options))
@@ -36,11 +37,17 @@ describe("MemoryTier contract", () => {
 
   it.scoped("layerConfig reads its options from a ConfigProvider", () =>
     Effect.gen(function*() {
-      const layer = MemoryTier.layerConfig({ maxEntries: Config.integer("L1_ENTRIES"), name: Config.string("L1_NAME") })
+      const layer = MemoryTier.layerConfig({
+        maxEntries: Config.integer("L1_ENTRIES"),
+        name: Config.string("L1_NAME"),
+        policy: Config.literal("tinylfu", "lru")("L1_POLICY")
+      })
       const context = yield* Layer.build(
         Layer.orDie(layer).pipe(
           Layer.provide(
-            Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["L1_ENTRIES", "2"], ["L1_NAME", "hot"]])))
+            Layer.setConfigProvider(
+              ConfigProvider.fromMap(new Map([["L1_ENTRIES", "2"], ["L1_NAME", "hot"], ["L1_POLICY", "lru"]]))
+            )
           )
         )
       )
@@ -56,7 +63,7 @@ describe("MemoryTier contract", () => {
         negative: false
       })
       for (const key of ["a", "b", "c"]) yield* tier.set(key, entry(key))
-      assert.strictEqual(yield* tier.get("a", Schema.String), undefined, "the third write evicted the first")
+      assert.strictEqual(yield* tier.get("a", Schema.String), undefined, "lru: the third write evicted the first")
     }))
 
   it.scoped("two memory tiers stack as memory and memory#2; a hit in the second is promoted into the first", () =>
@@ -64,7 +71,10 @@ describe("MemoryTier contract", () => {
       const cache = yield* build(
         Cache.layer({ namespace: "n" }).pipe(
           Layer.provide(
-            CacheTier.stack(MemoryTier.layer({ maxEntries: 1_000 }), MemoryTier.layer({ maxEntries: 100_000 }))
+            CacheTier.stack(
+              MemoryTier.layer({ maxEntries: 1_000, policy: "lru" }),
+              MemoryTier.layer({ maxEntries: 100_000 })
+            )
           )
         )
       )

@@ -39,7 +39,7 @@ const entry = <A>(
 const inspectable = (input: Input = {}) => {
   const options = resolve(input)
   if (typeof options === "string") throw new Error(options)
-  const store = new Store(options.maxEntries, options.maxBytes)
+  const store = new Store(options)
   return { store, tier: fromStore(store, options) }
 }
 
@@ -96,7 +96,8 @@ describe("MemoryTier", () => {
       [{ maxEntryBytes: -1 }, "maxEntryBytes"],
       [{ maxTtl: 0 }, "maxTtl"],
       [{ maxTtl: "soon" as any }, "maxTtl"],
-      [{ name: "" }, "name"]
+      [{ name: "" }, "name"],
+      [{ policy: "lfu" as any }, "policy"]
     ]
     it.effect.each(invalid)("dies naming the bad option: %j", ([options, name]) =>
       Effect.gen(function*() {
@@ -219,9 +220,9 @@ describe("MemoryTier", () => {
   })
 
   describe("bounds", () => {
-    it.effect("evicts the least recently used entry; get, sync.get and overwrite count as use", () =>
+    it.effect("lru: evicts the least recently used entry; get, sync.get and overwrite count as use", () =>
       Effect.gen(function*() {
-        const { store, tier } = inspectable({ maxEntries: 3 })
+        const { store, tier } = inspectable({ maxEntries: 3, policy: "lru" })
         for (const key of ["a", "b", "c"]) yield* tier.set(key, entry(key, Schema.String))
         yield* tier.get("a", Schema.String)
         yield* tier.set("d", entry("d", Schema.String))
@@ -235,9 +236,9 @@ describe("MemoryTier", () => {
         assert.strictEqual(yield* getValue(tier, "a"), "a2")
       }))
 
-    it.effect("100k inserts stay within maxEntries, keeping the most recent", () =>
+    it.effect("lru: 100k inserts stay within maxEntries, keeping the most recent", () =>
       Effect.gen(function*() {
-        const { store, tier } = inspectable({ maxEntries: 1_000 })
+        const { store, tier } = inspectable({ maxEntries: 1_000, policy: "lru" })
         for (let i = 0; i < 100_000; i++) yield* tier.set(`k${i}`, entry(i, Schema.Number))
         assert.strictEqual(store.size, 1_000)
         assert.strictEqual(yield* getValue(tier, "k99999"), 99_999)
@@ -246,9 +247,9 @@ describe("MemoryTier", () => {
         assert.isFalse(yield* has(tier, "k0"))
       }))
 
-    it.effect("reuses freed slots: churn never loses or mixes up entries", () =>
+    it.effect("lru: reuses freed slots: churn never loses or mixes up entries", () =>
       Effect.gen(function*() {
-        const { store, tier } = inspectable({ maxEntries: 8 })
+        const { store, tier } = inspectable({ maxEntries: 8, policy: "lru" })
         for (let round = 0; round < 50; round++) {
           const keys = Array.from({ length: 8 }, (_, i) => `r${round}:${i}`)
           for (const [i, key] of keys.entries()) {
@@ -287,10 +288,10 @@ describe("MemoryTier", () => {
         assert.strictEqual(store.bytes, 0)
       }))
 
-    it.effect("keeps the sum of estimated sizes within maxBytes, evicting least recently used", () =>
+    it.effect("lru: keeps the sum of estimated sizes within maxBytes, evicting least recently used", () =>
       Effect.gen(function*() {
         const maxBytes = 5_000
-        const { store, tier } = inspectable({ maxBytes })
+        const { store, tier } = inspectable({ maxBytes, policy: "lru" })
         for (let i = 0; i < 500; i++) {
           yield* tier.set(`k${i}`, entry("x".repeat((i * 37) % 400), Schema.String))
           assert.isAtMost(store.bytes, maxBytes)
@@ -370,7 +371,7 @@ describe("MemoryTier", () => {
 
     it.effect("the tag index forgets evicted and expired entries", () =>
       Effect.gen(function*() {
-        const { store, tier } = inspectable({ maxEntries: 2 })
+        const { store, tier } = inspectable({ maxEntries: 2, policy: "lru" })
         yield* tier.set("a", entry("a", Schema.String, { tags: ["ta"] }))
         yield* tier.set("b", entry("b", Schema.String, { tags: ["tb"], staleUntil: 100 }))
         yield* tier.set("c", entry("c", Schema.String))
@@ -541,11 +542,11 @@ describe("MemoryTier", () => {
     })
 
     it.effect.prop(
-      "evicts like an LRU list",
+      "lru: evicts like an LRU list",
       { commands: fc.array(lruCommand, { maxLength: 200 }), maxEntries: fc.integer({ min: 1, max: 6 }) },
       ({ commands, maxEntries }) =>
         Effect.gen(function*() {
-          const { store, tier } = inspectable({ maxEntries })
+          const { store, tier } = inspectable({ maxEntries, policy: "lru" })
           // a Map iterates in insertion order: re-inserting a key makes it the most recent
           const model = new Map<string, number>()
           let counter = 0

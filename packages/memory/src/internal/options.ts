@@ -1,5 +1,6 @@
 import { Validate } from "@layercake/core"
 import type * as Duration from "effect/Duration"
+import { POLICIES, type PolicyName } from "./policy.js"
 
 /** The user's options; mirrors `MemoryTier.Options`. @internal */
 export interface Input {
@@ -8,6 +9,7 @@ export interface Input {
   readonly maxEntryBytes?: number | undefined
   readonly maxTtl?: Duration.DurationInput | undefined
   readonly name?: string | undefined
+  readonly policy?: PolicyName | undefined
 }
 
 /** Validated options with defaults filled in. @internal */
@@ -17,6 +19,7 @@ export interface Resolved {
   readonly maxBytes: number | undefined
   readonly maxEntryBytes: number | undefined
   readonly maxTtl: number | undefined
+  readonly policy: PolicyName
 }
 
 /** @internal */
@@ -25,8 +28,11 @@ export const DEFAULT_NAME = "memory"
 /** @internal */
 export const DEFAULT_MAX_ENTRIES = 10_000
 
-/** Slot indices live in an `Int32Array`, and slot 0 is the list sentinel. @internal */
-export const MAX_ENTRIES_LIMIT = 2 ** 31 - 2
+/** @internal */
+export const DEFAULT_POLICY: PolicyName = "tinylfu"
+
+/** The key index packs a slot and part of its key's hash into 32 bits: at least one bit is left for the hash. @internal */
+export const MAX_ENTRIES_LIMIT = 2 ** 30
 
 const MODULE = "MemoryTier"
 
@@ -47,12 +53,14 @@ export const resolve = (input: Input): Resolved => {
     ? undefined
     : Validate.positiveNumber(MODULE, "maxEntryBytes", input.maxEntryBytes)
   const maxTtl = Validate.optionalDuration(MODULE, "maxTtl", input.maxTtl, undefined, { infinite: true })
+  const policy = input.policy === undefined ? DEFAULT_POLICY : Validate.oneOf(MODULE, "policy", input.policy, POLICIES)
   return {
     name,
     maxEntries,
     maxBytes: finiteOrUndefined(maxBytes),
     maxEntryBytes: finiteOrUndefined(maxEntryBytes),
-    maxTtl: finiteOrUndefined(maxTtl)
+    maxTtl: finiteOrUndefined(maxTtl),
+    policy
   }
 }
 

@@ -1,57 +1,73 @@
 import type { CacheTier } from "@layercake/core"
-import type * as Schema from "effect/Schema"
+import { hashKey, randomSeed } from "./keyHash.js"
+import { KeyIndex } from "./keyIndex.js"
+import { makeLruPolicy } from "./lruPolicy.js"
+import type { EvictionPolicy, PolicyName, StoreAccess } from "./policy.js"
+import { SchemaTable } from "./schemaTable.js"
+import { copied, FIRST_SLOT, NO_SLOT, SlotLists } from "./slotLists.js"
+import { SlotTimes } from "./slotTimes.js"
 import { TagIndex } from "./tagIndex.js"
+import { TinyLfuPolicy } from "./tinyLfuPolicy.js"
 
 const NO_TAGS: ReadonlyArray<string> = Object.freeze([])
+const INITIAL_ENTRIES = 64
 
-/** Slot 0 heads the circular recency list: `next[0]` is the most recently used slot, `prev[0]` the least. */
-const SENTINEL = 0
-const INITIAL_SLOTS = 64
-
-/** Offsets of an entry's times in `times`, which holds 3 per slot. */
-const CREATED_AT = 0
-const FRESH_UNTIL = 1
-const STALE_UNTIL = 2
-const TIMES_PER_SLOT = 3
+/** @internal */
+export interface StoreOptions {
+  readonly maxEntries: number
+  readonly maxBytes: number | undefined
+  readonly policy: PolicyName
+  /** Seeds the key hash and the policy's random admission; random by default (benches pass one to replay). */
+  readonly seed?: number | undefined
+}
 
 /**
- * A bounded LRU map from key to entry, kept as a struct of arrays indexed by
- * slot so that an entry costs no bookkeeping object: a `Map` from key to slot,
- * one array per field, typed arrays for the recency links and the times.
- * Freed slots are chained through `next` for reuse. Arrays grow by doubling up
- * to `maxEntries` and are never preallocated to it.
+ * A bounded map from key to entry, kept as a struct of arrays indexed by slot
+ * so that an entry costs no bookkeeping object: a `KeyIndex` from key to slot,
+ * one array per field (typed arrays for the hash, schema id, times, flags and
+ * links), and the eviction policy's own per-slot state. Arrays grow by
+ * doubling up to `maxEntries` (plus the lists' heads and one spare slot, as a
+ * new entry is placed before something is evicted) and are never preallocated
+ * to it.
  *
  * Time is passed in by the caller (read from the Effect `Clock`); an entry with
  * `now >= staleUntil` is never returned and is deleted when seen.
  * @internal
  */
-export class Store {
-  private readonly slotByKey = new Map<string, number>()
+export class Store implements StoreAccess {
+  readonly maxEntries: number
+  readonly maxBytes: number | undefined
+  readonly policyName: PolicyName
+  private readonly seed: number
   private readonly tagIndex = new TagIndex()
-  /** Slots `1 .. capacity - 1` exist; `[1, used)` have been handed out at least once. */
-  private capacity = 0
-  private used = 1
-  /** First free slot, the rest chained through `next`; `SENTINEL` when none. */
-  private freeHead = SENTINEL
-  private keys: Array<string | undefined> = []
-  private values: Array<unknown> = []
-  private schemas: Array<Schema.Schema<any, any> | undefined> = []
+  // the per-slot state, built by `start` (again by `clear("")`, which gives the memory back)
+  private keyIndex!: KeyIndex
+  private lists!: SlotLists
+  private schemas!: SchemaTable
+  private times!: SlotTimes
+  private policy!: EvictionPolicy
+  private values!: Array<unknown>
+  private negative!: Uint8Array
   /** Allocated with the first tagged entry: untagged caches do not pay for it. */
   private tags: Array<ReadonlyArray<string> | undefined> | undefined = undefined
-  private next = new Int32Array(0)
-  private prev = new Int32Array(0)
-  private times = new Float64Array(0)
-  private negative = new Uint8Array(0)
   /** Estimated size per slot; only with a `maxBytes` bound. */
   private sizes: Uint32Array | undefined = undefined
   private totalBytes = 0
+  private count = 0
+  /** Slots `0 .. capacity - 1` exist; `[FIRST_SLOT, used)` have been handed out at least once. */
+  private capacity = 0
+  private used = FIRST_SLOT
 
-  constructor(readonly maxEntries: number, readonly maxBytes: number | undefined) {
-    this.reset()
+  constructor(options: StoreOptions) {
+    this.maxEntries = options.maxEntries
+    this.maxBytes = options.maxBytes
+    this.policyName = options.policy
+    this.seed = options.seed ?? randomSeed()
+    this.start()
   }
 
   get size(): number {
-    return this.slotByKey.size
+    return this.count
   }
 
   /** Sum of the estimated sizes of the kept entries; 0 without a `maxBytes` bound. */
@@ -64,78 +80,88 @@ export class Store {
     return this.tagIndex.size
   }
 
-  /** Keys from least to most recently used. */
-  keysByRecency(): Array<string> {
-    const keys: Array<string> = []
-    for (let slot = this.prev[SENTINEL]; slot !== SENTINEL; slot = this.prev[slot]) keys.push(this.keys[slot]!)
-    return keys
+  /** The policy itself, for tests and benches that look inside it. */
+  get evictionPolicy(): EvictionPolicy {
+    return this.policy
   }
 
-  /** The slot of the live entry for `key`, marked most recently used. */
+  /** Keys in the policy's order: least recently used first (lru); window, probation, protected (tinylfu). */
+  keysByRecency(): Array<string> {
+    return this.policy.slotsInOrder().map((slot) => this.keyIndex.keyAt(slot)!)
+  }
+
+  /** The slot of the live entry for `key`, counted as a use by the policy. */
   lookup(key: string, now: number): number | undefined {
-    const slot = this.slotByKey.get(key)
-    if (slot === undefined) return undefined
-    if (now >= this.times[slot * TIMES_PER_SLOT + STALE_UNTIL]) {
-      this.removeSlot(slot)
+    const hash = hashKey(key, this.seed)
+    const slot = this.keyIndex.find(key, hash)
+    if (slot === NO_SLOT) return undefined
+    if (this.times.isStaleAt(slot, now)) {
+      this.remove(slot)
       return undefined
     }
-    this.touch(slot)
+    this.policy.accessed(slot, hash)
     return slot
+  }
+
+  /** The slot of `key`, without counting a use (for tests). */
+  slotOf(key: string): number | undefined {
+    const slot = this.keyIndex.find(key, hashKey(key, this.seed))
+    return slot === NO_SLOT ? undefined : slot
   }
 
   /** Builds the entry kept in `slot` (a slot `lookup` returned). */
   entryAt(slot: number): CacheTier.Entry<unknown> {
-    const base = slot * TIMES_PER_SLOT
+    const times = this.times
     return {
       value: this.values[slot],
-      schema: this.schemas[slot]!,
-      createdAt: this.times[base + CREATED_AT],
-      freshUntil: this.times[base + FRESH_UNTIL],
-      staleUntil: this.times[base + STALE_UNTIL],
+      schema: this.schemas.schemaAt(slot),
+      createdAt: times.createdAtOf(slot),
+      freshUntil: times.freshUntilOf(slot),
+      staleUntil: times.staleUntilOf(slot),
       tags: this.tags?.[slot] ?? NO_TAGS,
       negative: this.negative[slot] === 1
     }
   }
 
   /**
-   * Keeps `entry` (live at `now`) as the most recently used, evicting the least
-   * recently used entries while over a bound. `bytes` is its estimated size,
-   * at most `maxBytes` (ignored without that bound).
+   * Keeps `entry` (live at `now`), then evicts as the policy decides while
+   * over a bound: with tinylfu the new entry itself may be the one evicted.
+   * `bytes` is its estimated size, at most `maxBytes` (ignored without that bound).
    */
   set(key: string, entry: CacheTier.Entry<any>, now: number, bytes: number): void {
-    let slot = this.slotByKey.get(key)
-    if (slot === undefined) {
-      this.dropExpiredTail(now)
-      if (this.slotByKey.size >= this.maxEntries) this.removeSlot(this.prev[SENTINEL])
+    const hash = hashKey(key, this.seed)
+    let slot = this.keyIndex.find(key, hash)
+    const isNew = slot === NO_SLOT
+    if (isNew) {
+      this.policy.dropExpired(now)
       slot = this.allocate()
-      this.slotByKey.set(key, slot)
-      this.keys[slot] = key
-      this.linkAtHead(slot)
+      this.keyIndex.add(slot, key, hash)
+      this.count++
     } else {
-      this.forgetTagsAndSize(slot, key)
-      this.touch(slot)
+      this.forgetTags(slot, key)
     }
     this.values[slot] = entry.value
-    this.schemas[slot] = entry.schema
-    const base = slot * TIMES_PER_SLOT
-    this.times[base + CREATED_AT] = entry.createdAt
-    this.times[base + FRESH_UNTIL] = entry.freshUntil
-    this.times[base + STALE_UNTIL] = entry.staleUntil
+    this.schemas.assign(slot, entry.schema)
+    this.times.set(slot, entry.createdAt, entry.freshUntil, entry.staleUntil)
     this.negative[slot] = entry.negative ? 1 : 0
     if (entry.tags.length > 0) {
       ;(this.tags ??= new Array(this.capacity).fill(undefined))[slot] = entry.tags
       this.tagIndex.add(key, entry.tags)
     }
     if (this.sizes !== undefined) {
+      const delta = bytes - this.sizes[slot]
       this.sizes[slot] = bytes
-      this.totalBytes += bytes
-      while (this.totalBytes > this.maxBytes! && this.prev[SENTINEL] !== slot) this.removeSlot(this.prev[SENTINEL])
+      this.totalBytes += delta
+      if (!isNew) this.policy.reweighed(slot, delta)
     }
+    if (isNew) this.policy.inserted(slot, hash)
+    else this.policy.accessed(slot, hash)
+    this.policy.evictWhileOver(now)
   }
 
   delete(key: string): void {
-    const slot = this.slotByKey.get(key)
-    if (slot !== undefined) this.removeSlot(slot)
+    const slot = this.keyIndex.find(key, hashKey(key, this.seed))
+    if (slot !== NO_SLOT) this.remove(slot)
   }
 
   /** Deletes every entry carrying one of `tags`. */
@@ -145,115 +171,120 @@ export class Store {
     }
   }
 
-  /** Deletes every key starting with `prefix`; all of them (and the memory) for `""`. */
   /** Removes the keys that start with `prefix` and whose rest `matches`. */
   deleteMatching(prefix: string, matches: (rest: string) => boolean): void {
-    for (const [key, slot] of this.slotByKey) {
-      if (key.startsWith(prefix) && matches(key.slice(prefix.length))) this.removeSlot(slot)
-    }
+    this.removeWhere((key) => key.startsWith(prefix) && matches(key.slice(prefix.length)))
   }
 
+  /** Deletes every key starting with `prefix`; all of them (and the memory) for `""`. */
   clear(prefix: string): void {
     if (prefix === "") return this.reset()
-    for (const [key, slot] of this.slotByKey) {
-      if (key.startsWith(prefix)) this.removeSlot(slot)
+    this.removeWhere((key) => key.startsWith(prefix))
+  }
+
+  // StoreAccess, for the policy
+
+  isOverBounds(): boolean {
+    return this.count > this.maxEntries || (this.maxBytes !== undefined && this.totalBytes > this.maxBytes)
+  }
+
+  weightOf(slot: number): number {
+    return this.sizes === undefined ? 1 : this.sizes[slot]
+  }
+
+  hashOf(slot: number): number {
+    return this.keyIndex.hashAt(slot)
+  }
+
+  isExpired(slot: number, now: number): boolean {
+    return this.times.isStaleAt(slot, now)
+  }
+
+  evict(slot: number): void {
+    this.remove(slot)
+  }
+
+  private removeWhere(predicate: (key: string) => boolean): void {
+    for (let slot = FIRST_SLOT; slot < this.used; slot++) {
+      const key = this.keyIndex.keyAt(slot)
+      if (key !== undefined && predicate(key)) this.remove(slot)
     }
   }
 
-  private reset(): void {
-    this.slotByKey.clear()
-    this.tagIndex.clear()
-    this.capacity = 0
-    this.used = 1
-    this.freeHead = SENTINEL
-    this.keys = []
-    this.values = []
-    this.schemas = []
-    this.tags = undefined
-    this.next = new Int32Array(0)
-    this.prev = new Int32Array(0)
-    this.times = new Float64Array(0)
-    this.negative = new Uint8Array(0)
-    this.sizes = this.maxBytes === undefined ? undefined : new Uint32Array(0)
-    this.totalBytes = 0
-    this.grow(Math.min(INITIAL_SLOTS, this.maxEntries) + 1)
-  }
-
-  /** Expired entries at the LRU end would be evicted first anyway; dropping them now frees their memory sooner. */
-  private dropExpiredTail(now: number): void {
-    for (let i = 0; i < 2; i++) {
-      const tail = this.prev[SENTINEL]
-      if (tail === SENTINEL || now < this.times[tail * TIMES_PER_SLOT + STALE_UNTIL]) return
-      this.removeSlot(tail)
+  private remove(slot: number): void {
+    const key = this.keyIndex.keyAt(slot)!
+    this.policy.removing(slot)
+    this.forgetTags(slot, key)
+    if (this.sizes !== undefined) {
+      this.totalBytes -= this.sizes[slot]
+      this.sizes[slot] = 0
     }
-  }
-
-  private allocate(): number {
-    if (this.freeHead !== SENTINEL) {
-      const slot = this.freeHead
-      this.freeHead = this.next[slot]
-      return slot
-    }
-    if (this.used === this.capacity) this.grow(Math.min(this.maxEntries, (this.capacity - 1) * 2) + 1)
-    return this.used++
-  }
-
-  private removeSlot(slot: number): void {
-    const key = this.keys[slot]!
-    this.slotByKey.delete(key)
-    this.forgetTagsAndSize(slot, key)
-    this.unlink(slot)
-    this.keys[slot] = undefined
+    this.keyIndex.remove(slot)
+    this.schemas.release(slot)
     this.values[slot] = undefined
-    this.schemas[slot] = undefined
-    this.next[slot] = this.freeHead
-    this.freeHead = slot
+    this.lists.release(slot)
+    this.count--
   }
 
-  private forgetTagsAndSize(slot: number, key: string): void {
+  private forgetTags(slot: number, key: string): void {
     const tags = this.tags?.[slot]
     if (tags !== undefined) {
       this.tagIndex.remove(key, tags)
       this.tags![slot] = undefined
     }
-    if (this.sizes !== undefined) {
-      this.totalBytes -= this.sizes[slot]
-      this.sizes[slot] = 0
-    }
   }
 
-  private touch(slot: number): void {
-    if (this.next[SENTINEL] === slot) return
-    this.unlink(slot)
-    this.linkAtHead(slot)
+  private allocate(): number {
+    const free = this.lists.reuse()
+    if (free !== NO_SLOT) return free
+    if (this.used === this.capacity) this.grow()
+    return this.used++
   }
 
-  private unlink(slot: number): void {
-    const before = this.prev[slot]
-    const after = this.next[slot]
-    this.next[before] = after
-    this.prev[after] = before
-  }
-
-  private linkAtHead(slot: number): void {
-    const first = this.next[SENTINEL]
-    this.next[slot] = first
-    this.prev[slot] = SENTINEL
-    this.prev[first] = slot
-    this.next[SENTINEL] = slot
-  }
-
-  private grow(capacity: number): void {
-    this.keys = grownArray(this.keys, capacity)
+  private grow(): void {
+    const entries = this.capacity - FIRST_SLOT - 1
+    const capacity = FIRST_SLOT + Math.min(this.maxEntries, entries * 2) + 1
+    this.keyIndex.grow(capacity)
+    this.lists.grow(capacity)
+    this.schemas.grow(capacity)
+    this.times.grow(capacity)
+    this.policy.grow(capacity)
     this.values = grownArray(this.values, capacity)
-    this.schemas = grownArray(this.schemas, capacity)
     if (this.tags !== undefined) this.tags = grownArray(this.tags, capacity)
-    this.next = grownTyped(this.next, new Int32Array(capacity))
-    this.prev = grownTyped(this.prev, new Int32Array(capacity))
-    this.times = grownTyped(this.times, new Float64Array(capacity * TIMES_PER_SLOT))
-    this.negative = grownTyped(this.negative, new Uint8Array(capacity))
-    if (this.sizes !== undefined) this.sizes = grownTyped(this.sizes, new Uint32Array(capacity))
+    this.negative = copied(this.negative, capacity)
+    if (this.sizes !== undefined) this.sizes = copied(this.sizes, capacity)
     this.capacity = capacity
+  }
+
+  private start(): void {
+    const capacity = FIRST_SLOT + Math.min(INITIAL_ENTRIES, this.maxEntries) + 1
+    this.capacity = capacity
+    this.used = FIRST_SLOT
+    this.count = 0
+    this.totalBytes = 0
+    this.keyIndex = new KeyIndex(capacity)
+    this.lists = new SlotLists(capacity)
+    this.schemas = new SchemaTable(capacity)
+    this.times = new SlotTimes(capacity)
+    this.values = new Array(capacity).fill(undefined)
+    this.negative = new Uint8Array(capacity)
+    this.tags = undefined
+    this.sizes = this.maxBytes === undefined ? undefined : new Uint32Array(capacity)
+    this.policy = this.policyName === "lru"
+      ? makeLruPolicy(this.lists, this)
+      : new TinyLfuPolicy(
+        this.lists,
+        this,
+        this.maxBytes ?? this.maxEntries,
+        () => (this.maxBytes === undefined ? this.count : this.totalBytes),
+        capacity,
+        this.seed
+      )
+  }
+
+  private reset(): void {
+    this.tagIndex.clear()
+    this.start()
   }
 }
 
@@ -262,9 +293,4 @@ const grownArray = <T>(array: Array<T | undefined>, length: number): Array<T | u
   const grown = new Array<T | undefined>(length).fill(undefined)
   for (let i = 0; i < array.length; i++) grown[i] = array[i]
   return grown
-}
-
-const grownTyped = <T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(from: T, to: T): T => {
-  to.set(from)
-  return to
 }

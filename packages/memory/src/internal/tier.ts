@@ -10,7 +10,7 @@ export const make = (input: Input = {}): Effect.Effect<CacheTier.CacheTier> =>
   Effect.suspend(() => {
     // `resolve` throws an InvalidOptionError naming the option: a defect of the build
     const options = resolve(input)
-    return Effect.sync(() => fromStore(new Store(options.maxEntries, options.maxBytes), options))
+    return Effect.sync(() => fromStore(new Store(options), options))
   })
 
 /** Wraps a store as a tier; exported for tests that inspect the store. @internal */
