@@ -1,5 +1,3 @@
-import { finalMix } from "./keyHash.js"
-
 /**
  * A Bloom filter in front of the frequency sketch (TinyLFU's "doorkeeper"):
  * the first access of a key since the last aging only sets its bits here, so
@@ -7,6 +5,7 @@ import { finalMix } from "./keyHash.js"
  * the counts of the keys they collide with. Blocked: a key's 4 bits are in one
  * 32-bit word, so a check costs one memory access. About `BITS_PER_ENTRY` bits
  * per entry of capacity (a power of two of words). Cleared when the sketch ages.
+ * It is given well-mixed hashes (the sketch's spread of the key hash).
  * @internal
  */
 export class Doorkeeper {
@@ -52,9 +51,9 @@ export const BITS_PER_ENTRY = 8
 
 const wordsFor = (capacity: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, (capacity * BITS_PER_ENTRY) / 32)))
 
-/** 4 bit positions from a rehash of the key's hash (the word is chosen by its low bits). */
+/** 4 bit positions from the high bits of a multiplicative rehash (the word is chosen by the low bits). */
 const bitsOf = (hash: number): number => {
-  const mixed = finalMix(hash ^ 0x5bd1e995)
-  return (1 << (mixed & 31)) | (1 << ((mixed >>> 5) & 31)) | (1 << ((mixed >>> 10) & 31)) |
-    (1 << ((mixed >>> 15) & 31))
+  const mixed = Math.imul(hash, 0x9e3779b9)
+  return (1 << ((mixed >>> 12) & 31)) | (1 << ((mixed >>> 17) & 31)) | (1 << ((mixed >>> 22) & 31)) |
+    (1 << (mixed >>> 27))
 }

@@ -17,7 +17,7 @@ const BLOCK_INTS = 16
  * @internal
  */
 export class FrequencySketch {
-  readonly doorkeeper: Doorkeeper
+  private readonly doorkeeper: Doorkeeper
   private table: Int32Array
   private blockMask: number
   /** Uses recorded since the last aging (halved at it). */
@@ -39,18 +39,15 @@ export class FrequencySketch {
 
   /** Records a use of the key of hash `hash`. */
   increment(hash: number): void {
-    if (!this.doorkeeper.add(hash)) {
-      const spreadHash = spread(hash)
+    const spreadHash = spread(hash)
+    if (!this.doorkeeper.add(spreadHash)) {
       const block = (spreadHash & this.blockMask) * BLOCK_INTS
       const counters = rehash(spreadHash)
-      const table = this.table
-      // one counter in each 16-byte quarter of the block: 2 bits pick the int, 3 bits the nibble
-      for (let quarter = 0; quarter < 4; quarter++) {
-        const bits = counters >>> (quarter << 3)
-        const index = block + (quarter << 2) + (bits & 3)
-        const shift = ((bits >>> 2) & 7) << 2
-        if (((table[index] >>> shift) & 15) !== 15) table[index] += 1 << shift
-      }
+      // one counter in each 16-byte quarter of the block: 2 bits pick the int, 3 bits the nibble (unrolled)
+      this.incrementAt(block + (counters & 3), (counters >>> 2) & 7)
+      this.incrementAt(block + 4 + ((counters >>> 8) & 3), (counters >>> 10) & 7)
+      this.incrementAt(block + 8 + ((counters >>> 16) & 3), (counters >>> 18) & 7)
+      this.incrementAt(block + 12 + ((counters >>> 24) & 3), (counters >>> 26) & 7)
     }
     if (++this.uses >= this.agingPeriod) this.age()
   }
@@ -60,12 +57,13 @@ export class FrequencySketch {
     const spreadHash = spread(hash)
     const block = (spreadHash & this.blockMask) * BLOCK_INTS
     const counters = rehash(spreadHash)
-    let count = 15
-    for (let quarter = 0; quarter < 4; quarter++) {
-      const bits = counters >>> (quarter << 3)
-      count = Math.min(count, (this.table[block + (quarter << 2) + (bits & 3)] >>> (((bits >>> 2) & 7) << 2)) & 15)
-    }
-    return this.doorkeeper.contains(hash) ? Math.min(15, count + 1) : count
+    const count = Math.min(
+      this.countAt(block + (counters & 3), (counters >>> 2) & 7),
+      this.countAt(block + 4 + ((counters >>> 8) & 3), (counters >>> 10) & 7),
+      this.countAt(block + 8 + ((counters >>> 16) & 3), (counters >>> 18) & 7),
+      this.countAt(block + 12 + ((counters >>> 24) & 3), (counters >>> 26) & 7)
+    )
+    return this.doorkeeper.contains(spreadHash) ? Math.min(15, count + 1) : count
   }
 
   /** Halves every counter and the use count, and clears the doorkeeper. */
@@ -95,6 +93,17 @@ export class FrequencySketch {
     for (let offset = 0; offset < length; offset += this.table.length) grown.set(this.table, offset)
     this.table = grown
     this.blockMask = length / BLOCK_INTS - 1
+  }
+
+  private incrementAt(index: number, counter: number): void {
+    const shift = counter << 2
+    const word = this.table[index]
+    // `| 0` keeps the sum a 32-bit int when the top nibble carries into the sign bit
+    if (((word >>> shift) & 15) !== 15) this.table[index] = (word + (1 << shift)) | 0
+  }
+
+  private countAt(index: number, counter: number): number {
+    return (this.table[index] >>> (counter << 2)) & 15
   }
 }
 
