@@ -23,10 +23,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { LRUCache } from "lru-cache"
 import { setImmediate } from "node:timers/promises"
-import { makeLayercake, User } from "./peers.js"
+import { Profile, profile } from "./hitrate/profile.js"
+import { makeLayercake } from "./peers.js"
 
 const TTL_MS = 60_000
-type Value = typeof User.Type
+type Value = Profile
 
 interface Contender {
   /** Builds an instance bounded to `max` entries holding `keys[i] -> values[i]`; returns it with a reader. */
@@ -50,12 +51,44 @@ const bento = (serialize: boolean): Contender => ({
 
 const NO_TAGS: ReadonlyArray<string> = []
 
+const memoryTier = (policy: "tinylfu" | "lru"): Contender => ({
+  fill: async (keys, values, max) => {
+    const tier = Effect.runSync(MemoryTier.make({ maxEntries: max, policy }))
+    const now = Date.now()
+    for (let i = 0; i < keys.length; i++) {
+      const entry: CacheTier.Entry<Value> = {
+        value: values[i],
+        schema: Profile,
+        createdAt: now,
+        freshUntil: now + TTL_MS,
+        staleUntil: now + TTL_MS,
+        tags: NO_TAGS,
+        negative: false
+      }
+      Effect.runSync(tier.set(keys[i], entry))
+    }
+    return {
+      read: (key) =>
+        Effect.runPromise(tier.get(key, Profile)).then((found) =>
+          found instanceof CacheTier.DecodeFailure ? found : found?.value
+        )
+    }
+  }
+})
+
 export const contenders: Record<string, Contender> = {
   "Map (no cache, reference)": {
     fill: async (keys, values) => {
       const map = new Map<string, Value>()
       for (let i = 0; i < keys.length; i++) map.set(keys[i], values[i])
       return { read: async (key) => map.get(key) }
+    }
+  },
+  "lru-cache (max)": {
+    fill: async (keys, values, max) => {
+      const lru = new LRUCache<string, Value>({ max })
+      for (let i = 0; i < keys.length; i++) lru.set(keys[i], values[i])
+      return { read: async (key) => lru.get(key) }
     }
   },
   "lru-cache (max, ttl)": {
@@ -94,35 +127,16 @@ export const contenders: Record<string, Contender> = {
       return { read: (key) => Effect.runPromise(cache.getOption(key).pipe(Effect.map(Option.getOrUndefined))) }
     }
   },
-  "layercake MemoryTier (tier.set)": {
-    fill: async (keys, values, max) => {
-      const tier = Effect.runSync(MemoryTier.make({ maxEntries: max }))
-      const now = Date.now()
-      for (let i = 0; i < keys.length; i++) {
-        const entry: CacheTier.Entry<Value> = {
-          value: values[i],
-          schema: User,
-          createdAt: now,
-          freshUntil: now + TTL_MS,
-          staleUntil: now + TTL_MS,
-          tags: NO_TAGS,
-          negative: false
-        }
-        Effect.runSync(tier.set(keys[i], entry))
-      }
-      return {
-        read: (key) =>
-          Effect.runPromise(tier.get(key, User)).then((found) =>
-            found instanceof CacheTier.DecodeFailure ? found : found?.value
-          )
-      }
-    }
-  },
-  "layercake Cache over MemoryTier (cache.set)": {
+  "layercake MemoryTier, tinylfu (tier.set)": memoryTier("tinylfu"),
+  "layercake MemoryTier, lru (tier.set)": memoryTier("lru"),
+  "layercake Cache over MemoryTier, tinylfu (cache.set)": {
     fill: async (keys, values, max) => {
       const { cache, close } = await makeLayercake({ maxEntries: max })
-      for (let i = 0; i < keys.length; i++) Effect.runSync(cache.set(keys[i], User, values[i]))
-      return { read: (key) => Effect.runPromise(cache.get(key, User).pipe(Effect.map(Option.getOrUndefined))), close }
+      for (let i = 0; i < keys.length; i++) Effect.runSync(cache.set(keys[i], Profile, values[i]))
+      return {
+        read: (key) => Effect.runPromise(cache.get(key, Profile).pipe(Effect.map(Option.getOrUndefined))),
+        close
+      }
     }
   }
 }
@@ -148,7 +162,7 @@ const main = async () => {
   const entries = Number(entriesArg ?? 100_000)
 
   const keys = Array.from({ length: entries }, (_, i) => `user:${i}`)
-  const values: Array<Value> = keys.map((_, i) => ({ id: i, name: `user number ${i}` }))
+  const values: Array<Value> = keys.map((_, i) => profile(i))
 
   // warm-up: load lazy code and JIT the paths on a small, dropped instance
   const warm = await contender.fill(keys.slice(0, 2_000), values.slice(0, 2_000), 2_000)

@@ -1,7 +1,12 @@
 /**
- * Memory per entry at `ENTRIES` entries: each contender is measured `RUNS`
- * times, each time in a fresh `node --expose-gc` process (see
- * `memory-child.ts`), one process at a time; we report the median.
+ * Memory per entry at `ENTRIES` entries of a ~1 KB user profile: each
+ * contender is measured `RUNS` times, each time in a fresh
+ * `node --expose-gc` process (see `memory-child.ts`), one process at a time;
+ * we report the median. The memory tier is measured with both policies, next
+ * to a bare `Map` and lru-cache. Alone (without the rest of `pnpm bench`),
+ * from the sources:
+ *
+ *   pnpm --filter @layercake/bench exec node --conditions=@layercake/source --import tsx src/memory.ts
  */
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -10,7 +15,7 @@ import { contenders } from "./memory-child.js"
 
 export const ENTRIES = 100_000
 export const RUNS = 3
-export const BASELINE = "layercake MemoryTier (tier.set)"
+export const BASELINE = "layercake MemoryTier, tinylfu (tier.set)"
 export const REFERENCE = "Map (no cache, reference)"
 
 export interface MemoryResult {
@@ -28,7 +33,16 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const measureOnce = async (name: string) => {
   const { stdout } = await exec(
     process.execPath,
-    ["--expose-gc", "--import", "tsx", child, name, String(ENTRIES)],
+    // run from the sources (`--conditions=@layercake/source`) when this process does
+    [
+      "--expose-gc",
+      ...process.execArgv.filter((arg) => arg.startsWith("--conditions")),
+      "--import",
+      "tsx",
+      child,
+      name,
+      String(ENTRIES)
+    ],
     { cwd: packageDir, maxBuffer: 1 << 20 }
   )
   const line = stdout.trim().split("\n").pop()!
@@ -69,4 +83,17 @@ export const table = (results: ReadonlyArray<MemoryResult>) => {
     "|---|---:|---:|---:|---:|---:|---|",
     ...rows
   ].join("\n")
+}
+
+if (process.argv[1]?.endsWith("memory.ts")) {
+  run((message) => process.stderr.write(message + "\n")).then(
+    (results) => {
+      console.log(`## Memory per entry at ${ENTRIES.toLocaleString("en")} entries (bytes)\n`)
+      console.log(table(results))
+    },
+    (error) => {
+      console.error(error)
+      process.exit(1)
+    }
+  )
 }
