@@ -8,7 +8,7 @@ import * as Schema from "effect/Schema"
 import type { Entry } from "../CacheTier.js"
 import { ComputeTimeoutError, DecodeFailure } from "./errors.js"
 import * as Fleet from "./fleet.js"
-import { Flight } from "./inflight.js"
+import { Flight, type Joined } from "./inflight.js"
 import * as Lifecycle from "./lifecycle.js"
 import type { CacheState } from "./state.js"
 import { convert } from "./tier.js"
@@ -43,68 +43,68 @@ const startFlight = (
   now: number,
   kind: "compute" | "refresh",
   mayCacheFailure: boolean
-): Effect.Effect<{ readonly flight: Flight; readonly started: boolean }, never, any> => {
-  if (state.closed) {
-    return Effect.dieMessage(`layercake: Cache "${state.namespace}" used after its layer's scope closed`)
-  }
-  const { fullKey, policy } = request
-  return Effect.flatMap(Deferred.make<any, any>(), (deferred) =>
-    Effect.tap(
-      state.inflight.join(fullKey, () =>
-        new Flight(
-          fullKey,
-          request.schema,
-          request.errorSchema,
-          deferred,
-          now,
-          policy.tags,
-          policy.tagsOf !== undefined,
-          kind === "refresh",
-          mayCacheFailure
-        )),
-      ({ flight, started }) =>
-        started
-          ? Effect.map(FiberSet.run(state.fibers, runFlight(state, flight, request, kind)), (fiber) => {
-            flight.fiber = fiber
-          })
-          : Effect.void
-    ))
-}
+): Effect.Effect<Joined, never, any> =>
+  Effect.withFiberRuntime((fiber) => {
+    if (state.closed) {
+      return Effect.dieMessage(`layercake: Cache "${state.namespace}" used after its layer's scope closed`)
+    }
+    const { fullKey, policy } = request
+    const joined = state.inflight.join(fullKey, () =>
+      new Flight(
+        fullKey,
+        request.schema,
+        request.errorSchema,
+        Deferred.unsafeMake(fiber.id()),
+        now,
+        policy.tags,
+        policy.tagsOf !== undefined,
+        kind === "refresh",
+        mayCacheFailure
+      ))
+    if (!joined.started) return Effect.succeed(joined)
+    return Effect.map(FiberSet.run(state.fibers, runFlight(state, joined.flight, request, kind)), (started) => {
+      joined.flight.fiber = started
+      return joined
+    })
+  })
 
-/** The body of a flight's fiber: only the compute itself is interruptible. */
+/** Ends the flight with `exit` (a value found elsewhere, or the compute's). */
+const finish = (state: CacheState, flight: Flight, exit: Exit.Exit<any, any>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    state.inflight.release(flight)
+    return Deferred.done(flight.deferred, exit)
+  })
+
+/**
+ * The body of a flight's fiber: only the compute itself (and a wait for
+ * another instance's compute) is interruptible. Written as plain combinators:
+ * it runs once per miss, where each generator step counts.
+ */
 const runFlight = (
   state: CacheState,
   flight: Flight,
   request: Call<any>,
   kind: "compute" | "refresh"
-): Effect.Effect<void, never, any> =>
-  Effect.uninterruptible(
-    Effect.gen(function*() {
-      const cached = kind === "compute" ? yield* readTopAgain(state, flight, request.policy) : Nothing
-      if (cached !== Nothing) {
-        yield* state.inflight.release(flight)
-        return yield* Deferred.succeed(flight.deferred, cached)
-      }
-      // waiting for another instance's compute may be cut short like the compute itself
-      const lease = yield* Effect.interruptible(Fleet.lease(state, flight))
-      if (lease._tag === "Found") {
-        yield* state.inflight.release(flight)
-        return yield* Deferred.succeed(flight.deferred, lease.value)
-      }
-      const fences = yield* Fleet.takeFences(state, flight.key)
+): Effect.Effect<void, never, any> => {
+  const run = Effect.flatMap(Effect.interruptible(Fleet.lease(state, flight)), (lease) => {
+    if (lease._tag === "Found") return finish(state, flight, Exit.succeed(lease.value))
+    return Effect.flatMap(Fleet.takeFences(state, flight.key), (fences) => {
       state.counters.incr(kind === "refresh" ? "refreshes" : "computes")
-      const exit = yield* Effect.exit(Effect.interruptible(Fleet.holding(state, lease, request.compute)))
-      yield* settle(state, flight, exit, request.policy, kind, fences).pipe(
-        Effect.ensuring(Fleet.release(state, lease)),
-        Effect.catchAllCause((cause) => {
-          state.counters.incr("backgroundDefects")
-          return Effect.logError("layercake: storing a computed value failed", cause)
-        })
-      )
-      yield* state.inflight.release(flight)
-      yield* Deferred.done(flight.deferred, exit)
+      return Effect.flatMap(Effect.exit(Effect.interruptible(Fleet.holding(state, lease, request.compute))), (exit) =>
+        settle(state, flight, exit, request.policy, kind, fences).pipe(
+          Effect.ensuring(Fleet.release(state, lease)),
+          Effect.catchAllCause((cause) => {
+            state.counters.incr("backgroundDefects")
+            return Effect.logError("layercake: storing a computed value failed", cause)
+          }),
+          Effect.zipRight(finish(state, flight, exit))
+        ))
     })
-  )
+  })
+  if (kind === "refresh") return Effect.uninterruptible(run)
+  return Effect.uninterruptible(Effect.flatMap(readTopAgain(state, flight, request.policy), (cached) =>
+    cached === Nothing ? run : finish(state, flight, Exit.succeed(cached))))
+}
 
 /**
  * A caller can miss in the tiers just before the previous flight of its key
@@ -215,22 +215,20 @@ export const computeAndWait = <A>(
       const softLeft = stale === undefined ? Infinity : flight.startedAt + policy.softTimeout - now
       const limit = Math.max(0, Math.min(hardLeft, softLeft))
       const wait = Effect.exit(Deferred.await(flight.deferred))
-      const waited = limit === Infinity ? Effect.map(wait, Option.some) : Effect.timeoutOption(wait, limit)
-      return waited.pipe(
-        Effect.onInterrupt(() => leave(state, flight)),
-        Effect.flatMap((result): Effect.Effect<A, unknown, any> => {
-          if (Option.isNone(result)) return timedOut(state, flight, stale, softLeft <= hardLeft, policy)
-          flight.waiters--
-          const exit = result.value
-          if (Exit.isSuccess(exit)) return adopt(state, flight, exit.value, request)
-          if (stale !== undefined && !Cause.isInterruptedOnly(exit.cause)) {
-            return serveStale(state, flight.key, stale, exit.cause)
-          }
-          const failure = Cause.failureOption(exit.cause)
-          if (Option.isSome(failure) && !sharesFailure(flight, request, failure.value)) return request.compute
-          return exit as Exit.Exit<never, unknown>
-        })
-      )
+      const settled = (exit: Exit.Exit<any, any>): Effect.Effect<A, unknown, any> => {
+        flight.waiters--
+        if (Exit.isSuccess(exit)) return adopt(state, flight, exit.value, request)
+        if (stale !== undefined && !Cause.isInterruptedOnly(exit.cause)) {
+          return serveStale(state, flight.key, stale, exit.cause)
+        }
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isSome(failure) && !sharesFailure(flight, request, failure.value)) return request.compute
+        return exit as Exit.Exit<never, unknown>
+      }
+      const left = Effect.onInterrupt(() => leave(state, flight))
+      if (limit === Infinity) return Effect.flatMap(left(wait), settled)
+      return Effect.flatMap(left(Effect.timeoutOption(wait, limit)), (result) =>
+        Option.isNone(result) ? timedOut(state, flight, stale, softLeft <= hardLeft, policy) : settled(result.value))
     }
   )
 }
@@ -317,8 +315,6 @@ const leave = (state: CacheState, flight: Flight): Effect.Effect<void> =>
     flight.waiters--
     if (flight.waiters > 0 || flight.detached || flight.fiber === undefined) return Effect.void
     const fiber = flight.fiber
-    return Effect.zipRight(
-      state.inflight.release(flight),
-      Effect.asVoid(Effect.forkDaemon(fiber.interruptAsFork(fiber.id())))
-    )
+    state.inflight.release(flight)
+    return Effect.asVoid(Effect.forkDaemon(fiber.interruptAsFork(fiber.id())))
   })

@@ -84,15 +84,24 @@ export const resolve = (options: EntryOptions | undefined, defaults: Policy, tag
   if (options === undefined) return defaults
   const ttlOf = typeof options.ttl === "function" ? options.ttl : undefined
   const tagsOf = typeof options.tags === "function" ? options.tags : undefined
-  const errorTtl = millis("errorTtl", options.errorTtl, 0)
+  const errorTtl = options.errorTtl === undefined ? 0 : millis("errorTtl", options.errorTtl, 0)
   if (errorTtl > 0 && options.errorSchema === undefined) {
     Validate.raise(MODULE, "errorSchema", undefined, "the Schema of the compute's failure whenever errorTtl is set")
   }
+  // one literal, each absent option read straight from the defaults: this runs on every call with options
   return {
-    ...freshness(options, defaults),
     ttl: ttlOf === undefined ? millis("ttl", options.ttl, defaults.ttl, false) : defaults.ttl,
     ttlOf,
     jitter: defaults.jitter,
+    refreshAfter: limit("refreshAfter", options.refreshAfter, defaults.refreshAfter),
+    refreshJitter: options.refreshJitter === undefined
+      ? defaults.refreshJitter
+      : Validate.fraction(MODULE, "refreshJitter", options.refreshJitter),
+    staleWhileRevalidate: millis("staleWhileRevalidate", options.staleWhileRevalidate, defaults.staleWhileRevalidate),
+    staleIfError: millis("staleIfError", options.staleIfError, defaults.staleIfError),
+    staleIfErrorRetry: millis("staleIfErrorRetry", options.staleIfErrorRetry, defaults.staleIfErrorRetry),
+    softTimeout: limit("softTimeout", options.softTimeout, defaults.softTimeout),
+    hardTimeout: limit("hardTimeout", options.hardTimeout, defaults.hardTimeout),
     errorTtl,
     errorSchema: options.errorSchema,
     tags: options.tags === undefined || tagsOf !== undefined
