@@ -331,7 +331,7 @@ export const getOrCompute = <A, I, E, R, EC = never>(
   compute: Effect.Effect<A, E, R>,
   options?: EntryOptions<NoInfer<A>, EC> & ErrorSchemaFits<E, EC>
 ): Effect.Effect<A, E | ComputeTimeoutError, R | Cache> =>
-  Effect.flatMap(Cache, (cache) => cache.getOrCompute(key, schema, compute, options))
+  internal.accessGetOrCompute(key, schema, compute, options as EntryOptions | undefined)
 
 /**
  * `Some` while the entry is fresh or stale within `staleWhileRevalidate`; starts
@@ -341,7 +341,7 @@ export const getOrCompute = <A, I, E, R, EC = never>(
  * @category accessors
  */
 export const get = <A, I>(key: string, schema: Schema.Schema<A, I>): Effect.Effect<Option.Option<A>, never, Cache> =>
-  Effect.flatMap(Cache, (cache) => cache.get(key, schema))
+  internal.accessGet(key, schema)
 
 /**
  * Writes a value to every tier. Fails only when the value does not encode,

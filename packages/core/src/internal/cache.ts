@@ -1,4 +1,5 @@
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
@@ -148,3 +149,32 @@ export const make = (options: Api.Options): Effect.Effect<Api.Cache, never, Tier
 
 /** @internal */
 export const layer = (options: Api.Options): Layer.Layer<Api.Cache, never, Tier> => Layer.scoped(tag, make(options))
+
+/**
+ * `Cache.getOrCompute` as an accessor: the service is read from the fiber's
+ * context in the same step as the L1 hit check (one step where
+ * `Effect.flatMap(Cache, …)` takes three).
+ * @internal
+ */
+export const accessGetOrCompute = <A, E, R>(
+  key: string,
+  schema: Schema.Schema<A, any>,
+  compute: Effect.Effect<A, E, R>,
+  options: Api.EntryOptions | undefined
+): Effect.Effect<A, E | ComputeTimeoutError, R | Api.Cache> =>
+  Effect.withFiberRuntime((fiber) => {
+    const cache = Context.unsafeGet(fiber.currentContext, tag)
+    return cache instanceof CacheImpl
+      ? ReadPath.getOrComputeIn(cache.state, fiber, key, schema, compute, options)
+      : cache.getOrCompute(key, schema, compute, options as any)
+  })
+
+/** `Cache.get` as an accessor, like `accessGetOrCompute`. @internal */
+export const accessGet = <A>(
+  key: string,
+  schema: Schema.Schema<A, any>
+): Effect.Effect<Option.Option<A>, never, Api.Cache> =>
+  Effect.withFiberRuntime((fiber) => {
+    const cache = Context.unsafeGet(fiber.currentContext, tag)
+    return cache instanceof CacheImpl ? ReadPath.getIn(cache.state, fiber, key, schema) : cache.get(key, schema)
+  })

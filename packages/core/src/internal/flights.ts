@@ -90,20 +90,27 @@ const runFlight = (
     if (lease._tag === "Found") return finish(state, flight, Exit.succeed(lease.value))
     return Effect.flatMap(Fleet.takeFences(state, flight.key), (fences) => {
       state.counters.incr(kind === "refresh" ? "refreshes" : "computes")
-      return Effect.flatMap(Effect.exit(Effect.interruptible(Fleet.holding(state, lease, request.compute))), (exit) =>
-        settle(state, flight, exit, request.policy, kind, fences).pipe(
-          Effect.ensuring(Fleet.release(state, lease)),
-          Effect.catchAllCause((cause) => {
-            state.counters.incr("backgroundDefects")
-            return Effect.logError("layercake: storing a computed value failed", cause)
-          }),
-          Effect.zipRight(finish(state, flight, exit))
-        ))
+      return Effect.flatMap(
+        Effect.exit(Effect.interruptible(Fleet.holding(state, lease, request.compute))),
+        (exit) =>
+          settle(state, flight, exit, request.policy, kind, fences).pipe(
+            Effect.ensuring(Fleet.release(state, lease)),
+            Effect.catchAllCause((cause) => {
+              state.counters.incr("backgroundDefects")
+              return Effect.logError("layercake: storing a computed value failed", cause)
+            }),
+            Effect.zipRight(finish(state, flight, exit))
+          )
+      )
     })
   })
   if (kind === "refresh") return Effect.uninterruptible(run)
-  return Effect.uninterruptible(Effect.flatMap(readTopAgain(state, flight, request.policy), (cached) =>
-    cached === Nothing ? run : finish(state, flight, Exit.succeed(cached))))
+  return Effect.uninterruptible(
+    Effect.flatMap(
+      readTopAgain(state, flight, request.policy),
+      (cached) => cached === Nothing ? run : finish(state, flight, Exit.succeed(cached))
+    )
+  )
 }
 
 /**
@@ -227,8 +234,11 @@ export const computeAndWait = <A>(
       }
       const left = Effect.onInterrupt(() => leave(state, flight))
       if (limit === Infinity) return Effect.flatMap(left(wait), settled)
-      return Effect.flatMap(left(Effect.timeoutOption(wait, limit)), (result) =>
-        Option.isNone(result) ? timedOut(state, flight, stale, softLeft <= hardLeft, policy) : settled(result.value))
+      return Effect.flatMap(
+        left(Effect.timeoutOption(wait, limit)),
+        (result) =>
+          Option.isNone(result) ? timedOut(state, flight, stale, softLeft <= hardLeft, policy) : settled(result.value)
+      )
     }
   )
 }

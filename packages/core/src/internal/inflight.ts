@@ -1,7 +1,7 @@
 import type * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import type * as Schema from "effect/Schema"
-import * as Effect from "effect/Effect"
 
 /**
  * One running compute of a key: a miss compute, a background refresh, or a

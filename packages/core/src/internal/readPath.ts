@@ -77,29 +77,39 @@ export const getOrCompute = <A, E, R>(
   compute: Effect.Effect<A, E, R>,
   options: EntryOptions | undefined
 ): Effect.Effect<A, E | ComputeTimeoutError, R> =>
-  Effect.withFiberRuntime((fiber) => {
-    const clock = clockOf(fiber)
-    const now = clock.unsafeCurrentTimeMillis()
-    const fullKey = state.prefix + key
-    const errorSchema = options?.errorSchema
-    const first = state.topSync?.get(fullKey, schema, errorSchema, now)
-    if (Lifecycle.isFreshHit(first, now, hotRefreshAfter(state, fullKey, options))) {
-      state.counters.topHit()
-      return Effect.succeed(first.value)
-    }
-    const read = readOn(state, first, fullKey, schema, errorSchema, now)
-    const decided = Effect.suspend(() => {
-      Validate.checkKey("key", key)
-      const request = Flights.call(fullKey, schema, compute, state.policy(options))
-      return Effect.isEffect(read)
-        ? Effect.flatMap(read, (found) => decide(state, clock, request, found))
-        : decide(state, clock, request, read)
-    })
-    return traced(fiber.currentTracer, decided, "layercake.getOrCompute", {
-      "cache.namespace": state.namespace,
-      "cache.key": fullKey
-    }) as Effect.Effect<A, E | ComputeTimeoutError, R>
+  Effect.withFiberRuntime((fiber) => getOrComputeIn(state, fiber, key, schema, compute, options))
+
+/** `getOrCompute` in the running `fiber`: the accessors call it without a step of their own. @internal */
+export const getOrComputeIn = <A, E, R>(
+  state: CacheState,
+  fiber: Fiber.RuntimeFiber<any, any>,
+  key: string,
+  schema: Schema.Schema<A, any>,
+  compute: Effect.Effect<A, E, R>,
+  options: EntryOptions | undefined
+): Effect.Effect<A, E | ComputeTimeoutError, R> => {
+  const clock = clockOf(fiber)
+  const now = clock.unsafeCurrentTimeMillis()
+  const fullKey = state.prefix + key
+  const errorSchema = options?.errorSchema
+  const first = state.topSync?.get(fullKey, schema, errorSchema, now)
+  if (Lifecycle.isFreshHit(first, now, hotRefreshAfter(state, fullKey, options))) {
+    state.counters.topHit()
+    return Effect.succeed(first.value)
+  }
+  const read = readOn(state, first, fullKey, schema, errorSchema, now)
+  const decided = Effect.suspend(() => {
+    Validate.checkKey("key", key)
+    const request = Flights.call(fullKey, schema, compute, state.policy(options))
+    return Effect.isEffect(read)
+      ? Effect.flatMap(read, (found) => decide(state, clock, request, found))
+      : decide(state, clock, request, read)
   })
+  return traced(fiber.currentTracer, decided, "layercake.getOrCompute", {
+    "cache.namespace": state.namespace,
+    "cache.key": fullKey
+  }) as Effect.Effect<A, E | ComputeTimeoutError, R>
+}
 
 const decide = <A>(
   state: CacheState,
@@ -141,34 +151,41 @@ export const get = <A>(
   state: CacheState,
   key: string,
   schema: Schema.Schema<A, any>
-): Effect.Effect<Option.Option<A>> =>
-  Effect.withFiberRuntime((fiber) => {
-    const clock = clockOf(fiber)
-    const now = clock.unsafeCurrentTimeMillis()
-    const fullKey = state.prefix + key
-    const first = state.topSync?.get(fullKey, schema, undefined, now)
-    if (Lifecycle.isFreshHit(first, now, Infinity)) {
-      state.counters.topHit()
-      return Effect.succeed(Option.some(first.value))
+): Effect.Effect<Option.Option<A>> => Effect.withFiberRuntime((fiber) => getIn(state, fiber, key, schema))
+
+/** `get` in the running `fiber`. @internal */
+export const getIn = <A>(
+  state: CacheState,
+  fiber: Fiber.RuntimeFiber<any, any>,
+  key: string,
+  schema: Schema.Schema<A, any>
+): Effect.Effect<Option.Option<A>> => {
+  const clock = clockOf(fiber)
+  const now = clock.unsafeCurrentTimeMillis()
+  const fullKey = state.prefix + key
+  const first = state.topSync?.get(fullKey, schema, undefined, now)
+  if (Lifecycle.isFreshHit(first, now, Infinity)) {
+    state.counters.topHit()
+    return Effect.succeed(Option.some(first.value))
+  }
+  const read = readOn(state, first, fullKey, schema, undefined, now)
+  const classify = (found: Entry<A> | undefined): Option.Option<A> => {
+    switch (Lifecycle.classify(found, clock.unsafeCurrentTimeMillis(), state.defaults, Infinity)) {
+      case "Fresh":
+      case "RefreshDue":
+        state.counters.incr("hits")
+        return Option.some(found!.value)
+      case "StaleWhileRevalidate":
+        state.counters.incr("staleHits")
+        return Option.some(found!.value)
+      default:
+        state.counters.incr("misses")
+        return Option.none()
     }
-    const read = readOn(state, first, fullKey, schema, undefined, now)
-    const classify = (found: Entry<A> | undefined): Option.Option<A> => {
-      switch (Lifecycle.classify(found, clock.unsafeCurrentTimeMillis(), state.defaults, Infinity)) {
-        case "Fresh":
-        case "RefreshDue":
-          state.counters.incr("hits")
-          return Option.some(found!.value)
-        case "StaleWhileRevalidate":
-          state.counters.incr("staleHits")
-          return Option.some(found!.value)
-        default:
-          state.counters.incr("misses")
-          return Option.none()
-      }
-    }
-    const decided = Effect.isEffect(read) ? Effect.map(read, classify) : Effect.sync(() => classify(read))
-    return traced(fiber.currentTracer, decided, "layercake.get", {
-      "cache.namespace": state.namespace,
-      "cache.key": fullKey
-    })
+  }
+  const decided = Effect.isEffect(read) ? Effect.map(read, classify) : Effect.sync(() => classify(read))
+  return traced(fiber.currentTracer, decided, "layercake.get", {
+    "cache.namespace": state.namespace,
+    "cache.key": fullKey
   })
+}
