@@ -6,7 +6,7 @@ import * as Schema from "effect/Schema"
 import { hashKey } from "../src/internal/keyHash.js"
 import { KeyIndex } from "../src/internal/keyIndex.js"
 import { SchemaTable } from "../src/internal/schemaTable.js"
-import { FIRST_SLOT, NO_SLOT } from "../src/internal/slotLists.js"
+import { FIRST_SLOT, NO_SLOT, SlotRecords } from "../src/internal/slotRecords.js"
 import { SlotTimes } from "../src/internal/slotTimes.js"
 
 describe("KeyIndex", () => {
@@ -20,8 +20,9 @@ describe("KeyIndex", () => {
     hashOf: (key: string) => number
   ) => {
     const capacity = FIRST_SLOT + 41
-    const index = new KeyIndex(FIRST_SLOT + 4)
     let grown = FIRST_SLOT + 4
+    const records = new SlotRecords(grown)
+    const index = new KeyIndex(records, grown)
     const model = new Map<string, number>()
     const freeSlots: Array<number> = []
     let nextSlot = FIRST_SLOT
@@ -30,7 +31,11 @@ describe("KeyIndex", () => {
       const hash = hashOf(key)
       if (op === "add" && !model.has(key)) {
         const slot = freeSlots.pop() ?? nextSlot++
-        if (slot >= grown) index.grow(grown = Math.min(capacity, grown * 2))
+        if (slot >= grown) {
+          grown = Math.min(capacity, grown * 2)
+          records.grow(grown)
+          index.grow(grown)
+        }
         index.add(slot, key, hash)
         model.set(key, slot)
       } else if (op === "remove" && model.has(key)) {
@@ -72,7 +77,8 @@ describe("SlotTimes", () => {
   }
 
   it("gives every time back exactly, compact or not", () => {
-    const times = new SlotTimes(8)
+    const records = new SlotRecords(8)
+    const times = new SlotTimes(records)
     const now = 1_767_225_600_000
     assert.deepStrictEqual(roundTrip(times, 1, now, now + 60_000, now + 120_000), [now, now + 60_000, now + 120_000])
     assert.deepStrictEqual(roundTrip(times, 2, now, Infinity, Infinity), [now, Infinity, Infinity])
@@ -85,6 +91,7 @@ describe("SlotTimes", () => {
       now + 100 * 86_400_000,
       now - 1
     ])
+    records.grow(16)
     times.grow(16)
     assert.deepStrictEqual([times.staleUntilOf(1), times.staleUntilOf(3)], [now + 120_000, 10.5])
   })
@@ -94,7 +101,7 @@ describe("SlotTimes", () => {
     { createdAt: fc.double({ noNaN: true }), fresh: fc.double({ noNaN: true }), stale: fc.double({ noNaN: true }) },
     ({ createdAt, fresh, stale }) =>
       Effect.sync(() => {
-        const times = new SlotTimes(4)
+        const times = new SlotTimes(new SlotRecords(4))
         times.set(1, 1_000, 2_000, 3_000)
         assert.deepStrictEqual(roundTrip(times, 2, createdAt, fresh, stale), [createdAt, fresh, stale])
         assert.deepStrictEqual(
@@ -108,7 +115,7 @@ describe("SlotTimes", () => {
 
 describe("SchemaTable", () => {
   it("shares one id per schema and forgets a schema with its last slot", () => {
-    const table = new SchemaTable(8)
+    const table = new SchemaTable(new SlotRecords(8))
     const A = Schema.String
     const B = Schema.Number
     table.assign(3, A)
@@ -125,7 +132,7 @@ describe("SchemaTable", () => {
   })
 
   it("widens its ids past 65 535 schemas in use", () => {
-    const table = new SchemaTable(70_010)
+    const table = new SchemaTable(new SlotRecords(70_010))
     const schemas = Array.from({ length: 70_000 }, () => Schema.String.annotations({}))
     schemas.forEach((schema, i) => table.assign(i + 3, schema))
     assert.strictEqual(table.size, 70_000)

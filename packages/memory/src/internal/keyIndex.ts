@@ -1,4 +1,4 @@
-import { copied, FIRST_SLOT, NO_SLOT } from "./slotLists.js"
+import { FIRST_SLOT, HASH, INTS_PER_SLOT, NO_SLOT, type SlotRecords } from "./slotRecords.js"
 
 /**
  * key -> slot, an open-addressing hash table in an `Int32Array` (linear
@@ -9,8 +9,8 @@ import { copied, FIRST_SLOT, NO_SLOT } from "./slotLists.js"
  * A cell holds the slot in its low `slotBits` bits and the key hash's high
  * bits above them (0 is an empty cell: no entry has slot 0), so a probe
  * compares a key string only when those bits match. The hash of every slot is
- * kept (`hashes`): deletion needs each cell's home position, and the policy
- * reads it to count an access without hashing the key again.
+ * kept in its record: deletion needs each cell's home position, and the
+ * policy reads it to compare frequencies without hashing keys again.
  *
  * The table has a power of two of cells, at least 1.25 per slot, so it is at
  * most 80% full.
@@ -18,13 +18,12 @@ import { copied, FIRST_SLOT, NO_SLOT } from "./slotLists.js"
  */
 export class KeyIndex {
   private keys: Array<string | undefined> = []
-  private hashes = new Int32Array(0)
   private table = new Int32Array(0)
   private cellMask = 0
   private slotMask = 0
   private tagMask = 0
 
-  constructor(capacity: number) {
+  constructor(private readonly records: SlotRecords, capacity: number) {
     this.grow(capacity)
   }
 
@@ -33,7 +32,7 @@ export class KeyIndex {
   }
 
   hashAt(slot: number): number {
-    return this.hashes[slot]
+    return this.records.ints[slot * INTS_PER_SLOT + HASH]
   }
 
   /** The slot holding `key` (whose hash is `hash`), or `NO_SLOT`. */
@@ -50,17 +49,18 @@ export class KeyIndex {
   /** Indexes `key` at `slot`; the key must not be indexed yet. */
   add(slot: number, key: string, hash: number): void {
     this.keys[slot] = key
-    this.hashes[slot] = hash
+    this.records.ints[slot * INTS_PER_SLOT + HASH] = hash
     this.place(slot, hash)
   }
 
   remove(slot: number): void {
-    const { cellMask, hashes, slotMask, table } = this
-    let hole = hashes[slot] & cellMask
+    const { cellMask, slotMask, table } = this
+    const ints = this.records.ints
+    let hole = ints[slot * INTS_PER_SLOT + HASH] & cellMask
     while ((table[hole] & slotMask) !== slot) hole = (hole + 1) & cellMask
     // shift back every later cell of the run that may live in the hole (its home is not between hole and it)
     for (let cell = (hole + 1) & cellMask; table[cell] !== 0; cell = (cell + 1) & cellMask) {
-      const home = hashes[table[cell] & slotMask] & cellMask
+      const home = ints[(table[cell] & slotMask) * INTS_PER_SLOT + HASH] & cellMask
       if (((cell - home) & cellMask) >= ((cell - hole) & cellMask)) {
         table[hole] = table[cell]
         hole = cell
@@ -70,12 +70,14 @@ export class KeyIndex {
     this.keys[slot] = undefined
   }
 
-  /** Makes room for slots `0 .. capacity - 1` and re-indexes the kept keys (the cell layout depends on it). */
+  /**
+   * Makes room for slots `0 .. capacity - 1` (the records have grown already)
+   * and re-indexes the kept keys: the cell layout depends on the capacity.
+   */
   grow(capacity: number): void {
     const keys = new Array<string | undefined>(capacity).fill(undefined)
     for (let slot = 0; slot < this.keys.length; slot++) keys[slot] = this.keys[slot]
     this.keys = keys
-    this.hashes = copied(this.hashes, capacity)
     const slotBits = 32 - Math.clz32(capacity - 1)
     this.slotMask = slotBits >= 32 ? -1 : (1 << slotBits) - 1
     this.tagMask = ~this.slotMask
@@ -83,14 +85,8 @@ export class KeyIndex {
     this.table = new Int32Array(cells)
     this.cellMask = cells - 1
     for (let slot = FIRST_SLOT; slot < capacity; slot++) {
-      if (keys[slot] !== undefined) this.place(slot, this.hashes[slot])
+      if (keys[slot] !== undefined) this.place(slot, this.hashAt(slot))
     }
-  }
-
-  /** Forgets every key, keeping the arrays' sizes. */
-  clear(): void {
-    this.keys.fill(undefined)
-    this.table.fill(0)
   }
 
   private place(slot: number, hash: number): void {

@@ -1,5 +1,6 @@
 import type { EvictionPolicy, StoreAccess } from "./policy.js"
-import { FIRST_SLOT, type SlotLists } from "./slotLists.js"
+import type { SlotLists } from "./slotLists.js"
+import { FIRST_SLOT } from "./slotRecords.js"
 
 /** The one list, most recently used first. */
 const RECENCY = 0

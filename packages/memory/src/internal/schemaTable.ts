@@ -1,12 +1,13 @@
 import type * as Schema from "effect/Schema"
-import { copied } from "./slotLists.js"
+import { copied, HALVES_PER_SLOT, SCHEMA, type SlotRecords } from "./slotRecords.js"
 
 /**
- * The schema of every slot, as a 2-byte id into a table of the distinct
- * schemas in use (a cache holds many entries of few schemas), instead of an
- * 8-byte reference per slot. A schema is counted by the slots using it and
- * forgotten with its last slot, so schemas built on the fly do not pile up.
- * Ids widen to 4 bytes if more than 65 535 schemas are ever in use at once.
+ * The schema of every slot, as a 2-byte id (in the slot's record) into a
+ * table of the distinct schemas in use (a cache holds many entries of few
+ * schemas), instead of an 8-byte reference per slot. A schema is counted by
+ * the slots using it and forgotten with its last slot, so schemas built on the
+ * fly do not pile up. If more than 65 535 schemas are ever in use at once, the
+ * ids move to a `Uint32Array` of their own.
  * @internal
  */
 export class SchemaTable {
@@ -15,11 +16,9 @@ export class SchemaTable {
   private schemas: Array<Schema.Schema<any, any> | undefined> = [undefined]
   private uses: Array<number> = [0]
   private freeIds: Array<number> = []
-  private ids: Uint16Array | Uint32Array
+  private wideIds: Uint32Array | undefined = undefined
 
-  constructor(capacity: number) {
-    this.ids = new Uint16Array(capacity)
-  }
+  constructor(private readonly records: SlotRecords) {}
 
   /** Distinct schemas in use. */
   get size(): number {
@@ -27,35 +26,36 @@ export class SchemaTable {
   }
 
   schemaAt(slot: number): Schema.Schema<any, any> {
-    return this.schemas[this.ids[slot]]!
+    return this.schemas[this.idAt(slot)]!
   }
 
   /** Sets the schema of `slot`, releasing the one it had. */
   assign(slot: number, schema: Schema.Schema<any, any>): void {
-    const previous = this.ids[slot]
+    const previous = this.idAt(slot)
     if (this.schemas[previous] === schema) return
     let id = this.idBySchema.get(schema)
     if (id === undefined) id = this.register(schema)
     this.uses[id]++
-    this.ids[slot] = id
+    this.setId(slot, id)
     this.releaseId(previous)
   }
 
   release(slot: number): void {
-    this.releaseId(this.ids[slot])
-    this.ids[slot] = 0
+    this.releaseId(this.idAt(slot))
+    this.setId(slot, 0)
   }
 
   grow(capacity: number): void {
-    this.ids = copied(this.ids, capacity)
+    if (this.wideIds !== undefined) this.wideIds = copied(this.wideIds, capacity)
   }
 
-  clear(): void {
-    this.idBySchema.clear()
-    this.schemas = [undefined]
-    this.uses = [0]
-    this.freeIds = []
-    this.ids.fill(0)
+  private idAt(slot: number): number {
+    return this.wideIds === undefined ? this.records.halves[slot * HALVES_PER_SLOT + SCHEMA] : this.wideIds[slot]
+  }
+
+  private setId(slot: number, id: number): void {
+    if (this.wideIds === undefined) this.records.halves[slot * HALVES_PER_SLOT + SCHEMA] = id
+    else this.wideIds[slot] = id
   }
 
   private register(schema: Schema.Schema<any, any>): number {
@@ -64,11 +64,18 @@ export class SchemaTable {
       id = this.schemas.length
       this.schemas.push(undefined)
       this.uses.push(0)
-      if (id > 0xffff && this.ids instanceof Uint16Array) this.ids = Uint32Array.from(this.ids)
+      if (id > 0xffff && this.wideIds === undefined) this.widen()
     }
     this.schemas[id] = schema
     this.idBySchema.set(schema, id)
     return id
+  }
+
+  private widen(): void {
+    const halves = this.records.halves
+    const wideIds = new Uint32Array(halves.length / HALVES_PER_SLOT)
+    for (let slot = 0; slot < wideIds.length; slot++) wideIds[slot] = halves[slot * HALVES_PER_SLOT + SCHEMA]
+    this.wideIds = wideIds
   }
 
   private releaseId(id: number): void {

@@ -1,44 +1,37 @@
-import { copied } from "./slotLists.js"
+import { copied, DOUBLES_PER_SLOT, FRESH_FOR, INTS_PER_SLOT, type SlotRecords, STALE_FOR } from "./slotRecords.js"
 
 /** An offset that stands for an infinite `freshUntil` / `staleUntil`. */
 const NEVER = 0xffff_ffff
 
 /**
- * Every slot's `createdAt`, `freshUntil` and `staleUntil`, in 16 bytes instead
- * of three doubles: `createdAt` as a double and the other two as whole
- * milliseconds after it, in `Uint32Array`s (up to 49 days; `NEVER` for an
- * infinite time). Times are given back exactly: the first entry whose times do
+ * Every slot's `createdAt`, `freshUntil` and `staleUntil`, in 16 bytes of its
+ * record instead of three doubles: `createdAt` as a double and the other two
+ * as whole milliseconds after it, 32-bit unsigned (up to 49 days; `NEVER` for
+ * an infinite time). Times are given back exactly: the first entry whose times do
  * not fit that way (a fraction of a millisecond, a lifetime over 49 days, a
  * time before `createdAt`) switches the store, for good, to three doubles per
  * slot.
  * @internal
  */
 export class SlotTimes {
-  private createdAt: Float64Array
-  private freshFor: Uint32Array
-  private staleFor: Uint32Array
   /** Absolute times, once some entry did not fit in offsets; then the offsets are unused. */
   private exact: { freshUntil: Float64Array; staleUntil: Float64Array } | undefined = undefined
 
-  constructor(capacity: number) {
-    this.createdAt = new Float64Array(capacity)
-    this.freshFor = new Uint32Array(capacity)
-    this.staleFor = new Uint32Array(capacity)
-  }
+  constructor(private readonly records: SlotRecords) {}
 
   createdAtOf(slot: number): number {
-    return this.createdAt[slot]
+    return this.records.doubles[slot * DOUBLES_PER_SLOT]
   }
 
   freshUntilOf(slot: number): number {
     return this.exact === undefined
-      ? fromOffset(this.createdAt[slot], this.freshFor[slot])
+      ? fromOffset(this.createdAtOf(slot), this.records.words[slot * INTS_PER_SLOT + FRESH_FOR])
       : this.exact.freshUntil[slot]
   }
 
   staleUntilOf(slot: number): number {
     return this.exact === undefined
-      ? fromOffset(this.createdAt[slot], this.staleFor[slot])
+      ? fromOffset(this.createdAtOf(slot), this.records.words[slot * INTS_PER_SLOT + STALE_FOR])
       : this.exact.staleUntil[slot]
   }
 
@@ -48,13 +41,13 @@ export class SlotTimes {
   }
 
   set(slot: number, createdAt: number, freshUntil: number, staleUntil: number): void {
-    this.createdAt[slot] = createdAt
+    this.records.doubles[slot * DOUBLES_PER_SLOT] = createdAt
     if (this.exact === undefined) {
       const freshFor = toOffset(createdAt, freshUntil)
       const staleFor = toOffset(createdAt, staleUntil)
       if (freshFor !== undefined && staleFor !== undefined) {
-        this.freshFor[slot] = freshFor
-        this.staleFor[slot] = staleFor
+        this.records.words[slot * INTS_PER_SLOT + FRESH_FOR] = freshFor
+        this.records.words[slot * INTS_PER_SLOT + STALE_FOR] = staleFor
         return
       }
       this.switchToExact()
@@ -63,28 +56,22 @@ export class SlotTimes {
     this.exact!.staleUntil[slot] = staleUntil
   }
 
+  /** After the records have grown to `capacity` slots. */
   grow(capacity: number): void {
-    this.createdAt = copied(this.createdAt, capacity)
-    if (this.exact === undefined) {
-      this.freshFor = copied(this.freshFor, capacity)
-      this.staleFor = copied(this.staleFor, capacity)
-    } else {
-      this.exact.freshUntil = copied(this.exact.freshUntil, capacity)
-      this.exact.staleUntil = copied(this.exact.staleUntil, capacity)
-    }
+    if (this.exact === undefined) return
+    this.exact.freshUntil = copied(this.exact.freshUntil, capacity)
+    this.exact.staleUntil = copied(this.exact.staleUntil, capacity)
   }
 
   private switchToExact(): void {
-    const capacity = this.createdAt.length
+    const capacity = this.records.doubles.length / DOUBLES_PER_SLOT
     const freshUntil = new Float64Array(capacity)
     const staleUntil = new Float64Array(capacity)
     for (let slot = 0; slot < capacity; slot++) {
-      freshUntil[slot] = fromOffset(this.createdAt[slot], this.freshFor[slot])
-      staleUntil[slot] = fromOffset(this.createdAt[slot], this.staleFor[slot])
+      freshUntil[slot] = this.freshUntilOf(slot)
+      staleUntil[slot] = this.staleUntilOf(slot)
     }
     this.exact = { freshUntil, staleUntil }
-    this.freshFor = new Uint32Array(0)
-    this.staleFor = new Uint32Array(0)
   }
 }
 

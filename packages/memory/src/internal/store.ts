@@ -4,7 +4,8 @@ import { KeyIndex } from "./keyIndex.js"
 import { makeLruPolicy } from "./lruPolicy.js"
 import type { EvictionPolicy, PolicyName, StoreAccess } from "./policy.js"
 import { SchemaTable } from "./schemaTable.js"
-import { copied, FIRST_SLOT, NO_SLOT, SlotLists } from "./slotLists.js"
+import { SlotLists } from "./slotLists.js"
+import { copied, FIRST_SLOT, NEGATIVE, NO_SLOT, RECORD_BYTES, SlotRecords } from "./slotRecords.js"
 import { SlotTimes } from "./slotTimes.js"
 import { TagIndex } from "./tagIndex.js"
 import { TinyLfuPolicy } from "./tinyLfuPolicy.js"
@@ -22,13 +23,12 @@ export interface StoreOptions {
 }
 
 /**
- * A bounded map from key to entry, kept as a struct of arrays indexed by slot
- * so that an entry costs no bookkeeping object: a `KeyIndex` from key to slot,
- * one array per field (typed arrays for the hash, schema id, times, flags and
- * links), and the eviction policy's own per-slot state. Arrays grow by
- * doubling up to `maxEntries` (plus the lists' heads and one spare slot, as a
- * new entry is placed before something is evicted) and are never preallocated
- * to it.
+ * A bounded map from key to entry, kept in arrays indexed by slot so that an
+ * entry costs no bookkeeping object: a `KeyIndex` from key to slot, the keys,
+ * the values, and a 32-byte record per slot (`SlotRecords`: times, links, key
+ * hash, schema id, flags). Arrays grow by doubling up to `maxEntries` (plus the
+ * lists' heads and one spare slot, as a new entry is placed before something
+ * is evicted) and are never preallocated to it.
  *
  * Time is passed in by the caller (read from the Effect `Clock`); an entry with
  * `now >= staleUntil` is never returned and is deleted when seen.
@@ -41,13 +41,13 @@ export class Store implements StoreAccess {
   private readonly seed: number
   private readonly tagIndex = new TagIndex()
   // the per-slot state, built by `start` (again by `clear("")`, which gives the memory back)
+  private records!: SlotRecords
   private keyIndex!: KeyIndex
   private lists!: SlotLists
   private schemas!: SchemaTable
   private times!: SlotTimes
   private policy!: EvictionPolicy
   private values!: Array<unknown>
-  private negative!: Uint8Array
   /** Allocated with the first tagged entry: untagged caches do not pay for it. */
   private tags: Array<ReadonlyArray<string> | undefined> | undefined = undefined
   /** Estimated size per slot; only with a `maxBytes` bound. */
@@ -119,7 +119,7 @@ export class Store implements StoreAccess {
       freshUntil: times.freshUntilOf(slot),
       staleUntil: times.staleUntilOf(slot),
       tags: this.tags?.[slot] ?? NO_TAGS,
-      negative: this.negative[slot] === 1
+      negative: this.records.bytes[slot * RECORD_BYTES + NEGATIVE] === 1
     }
   }
 
@@ -143,7 +143,7 @@ export class Store implements StoreAccess {
     this.values[slot] = entry.value
     this.schemas.assign(slot, entry.schema)
     this.times.set(slot, entry.createdAt, entry.freshUntil, entry.staleUntil)
-    this.negative[slot] = entry.negative ? 1 : 0
+    this.records.bytes[slot * RECORD_BYTES + NEGATIVE] = entry.negative ? 1 : 0
     if (entry.tags.length > 0) {
       ;(this.tags ??= new Array(this.capacity).fill(undefined))[slot] = entry.tags
       this.tagIndex.add(key, entry.tags)
@@ -244,14 +244,13 @@ export class Store implements StoreAccess {
   private grow(): void {
     const entries = this.capacity - FIRST_SLOT - 1
     const capacity = FIRST_SLOT + Math.min(this.maxEntries, entries * 2) + 1
+    this.records.grow(capacity)
     this.keyIndex.grow(capacity)
-    this.lists.grow(capacity)
     this.schemas.grow(capacity)
     this.times.grow(capacity)
     this.policy.grow(capacity)
     this.values = grownArray(this.values, capacity)
     if (this.tags !== undefined) this.tags = grownArray(this.tags, capacity)
-    this.negative = copied(this.negative, capacity)
     if (this.sizes !== undefined) this.sizes = copied(this.sizes, capacity)
     this.capacity = capacity
   }
@@ -262,17 +261,18 @@ export class Store implements StoreAccess {
     this.used = FIRST_SLOT
     this.count = 0
     this.totalBytes = 0
-    this.keyIndex = new KeyIndex(capacity)
-    this.lists = new SlotLists(capacity)
-    this.schemas = new SchemaTable(capacity)
-    this.times = new SlotTimes(capacity)
+    this.records = new SlotRecords(capacity)
+    this.keyIndex = new KeyIndex(this.records, capacity)
+    this.lists = new SlotLists(this.records, FIRST_SLOT)
+    this.schemas = new SchemaTable(this.records)
+    this.times = new SlotTimes(this.records)
     this.values = new Array(capacity).fill(undefined)
-    this.negative = new Uint8Array(capacity)
     this.tags = undefined
     this.sizes = this.maxBytes === undefined ? undefined : new Uint32Array(capacity)
     this.policy = this.policyName === "lru"
       ? makeLruPolicy(this.lists, this)
       : new TinyLfuPolicy(
+        this.records,
         this.lists,
         this,
         this.maxBytes ?? this.maxEntries,

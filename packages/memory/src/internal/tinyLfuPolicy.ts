@@ -1,7 +1,8 @@
 import { FrequencySketch } from "./frequencySketch.js"
 import { HillClimber } from "./hillClimber.js"
 import type { EvictionPolicy, StoreAccess } from "./policy.js"
-import { copied, FIRST_SLOT, NO_SLOT, type SlotLists } from "./slotLists.js"
+import type { SlotLists } from "./slotLists.js"
+import { AREA, FIRST_SLOT, NO_SLOT, RECORD_BYTES, type SlotRecords } from "./slotRecords.js"
 
 /** The three areas, each a list of `SlotLists` (the number is the list). */
 const WINDOW = 0
@@ -37,7 +38,6 @@ const MOST_MOVED = 1_000
 export class TinyLfuPolicy implements EvictionPolicy {
   readonly sketch: FrequencySketch
   private readonly climber: HillClimber
-  private areaOf: Uint8Array
   private windowWeight = 0
   private protectedWeight = 0
   private windowMaximum: number
@@ -45,6 +45,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
   private random: number
 
   constructor(
+    private readonly records: SlotRecords,
     private readonly lists: SlotLists,
     private readonly store: StoreAccess,
     /** In weight units: `maxEntries`, or `maxBytes` with a byte bound. */
@@ -56,7 +57,6 @@ export class TinyLfuPolicy implements EvictionPolicy {
   ) {
     this.sketch = new FrequencySketch(capacity)
     this.climber = new HillClimber(maximum)
-    this.areaOf = new Uint8Array(capacity)
     this.random = seed | 1
     this.windowMaximum = maximum - Math.floor(MAIN_SHARE * maximum)
     this.protectedMaximum = Math.floor(PROTECTED_SHARE * (maximum - this.windowMaximum))
@@ -66,7 +66,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.sketch.increment(hash)
     this.climber.recordMiss()
     const weight = this.store.weightOf(slot)
-    this.areaOf[slot] = WINDOW
+    this.setArea(slot, WINDOW)
     this.windowWeight += weight
     // too heavy for the window: at its LRU end, the first candidate
     if (weight > this.windowMaximum) this.lists.pushLeastRecent(WINDOW, slot)
@@ -77,14 +77,14 @@ export class TinyLfuPolicy implements EvictionPolicy {
   accessed(slot: number, hash: number): void {
     this.sketch.increment(hash)
     this.climber.recordHit()
-    const area = this.areaOf[slot]
+    const area = this.areaOf(slot)
     if (area === PROBATION) this.promote(slot)
     else this.lists.moveToMostRecent(area, slot)
     this.adaptAtEndOfSample()
   }
 
   reweighed(slot: number, delta: number): void {
-    const area = this.areaOf[slot]
+    const area = this.areaOf(slot)
     if (area === WINDOW) this.windowWeight += delta
     else if (area === PROTECTED) this.protectedWeight += delta
   }
@@ -110,7 +110,6 @@ export class TinyLfuPolicy implements EvictionPolicy {
   }
 
   grow(capacity: number): void {
-    this.areaOf = copied(this.areaOf, capacity)
     this.sketch.grow(capacity)
   }
 
@@ -124,12 +123,20 @@ export class TinyLfuPolicy implements EvictionPolicy {
 
   /** Where `slot` is, for tests. */
   areaName(slot: number): "window" | "probation" | "protected" {
-    return (["window", "probation", "protected"] as const)[this.areaOf[slot]]
+    return (["window", "probation", "protected"] as const)[this.areaOf(slot)]
   }
 
   /** The areas' current maximums, for tests and benches. */
   get maximums(): { readonly window: number; readonly protected: number } {
     return { window: this.windowMaximum, protected: this.protectedMaximum }
+  }
+
+  private areaOf(slot: number): number {
+    return this.records.bytes[slot * RECORD_BYTES + AREA]
+  }
+
+  private setArea(slot: number, area: number): void {
+    this.records.bytes[slot * RECORD_BYTES + AREA] = area
   }
 
   /** A second read in probation earns protection (unless the entry is heavier than protected may be). */
@@ -145,7 +152,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     const weight = this.store.weightOf(slot)
     this.reweighed(slot, -weight)
     this.lists.unlink(slot)
-    this.areaOf[slot] = area
+    this.setArea(slot, area)
     this.lists.pushMostRecent(area, slot)
     this.reweighed(slot, weight)
   }
