@@ -1,5 +1,4 @@
 import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
@@ -44,7 +43,7 @@ const startFlight = (
   kind: "compute" | "refresh",
   mayCacheFailure: boolean
 ): Effect.Effect<Joined, never, any> =>
-  Effect.withFiberRuntime((fiber) => {
+  Effect.suspend(() => {
     if (state.closed) {
       return Effect.dieMessage(`layercake: Cache "${state.namespace}" used after its layer's scope closed`)
     }
@@ -54,7 +53,6 @@ const startFlight = (
         fullKey,
         request.schema,
         request.errorSchema,
-        Deferred.unsafeMake(fiber.id()),
         now,
         policy.tags,
         policy.tagsOf !== undefined,
@@ -72,7 +70,8 @@ const startFlight = (
 const finish = (state: CacheState, flight: Flight, exit: Exit.Exit<any, any>): Effect.Effect<void> =>
   Effect.suspend(() => {
     state.inflight.release(flight)
-    return Deferred.done(flight.deferred, exit)
+    flight.complete(exit)
+    return Effect.void
   })
 
 /**
@@ -221,7 +220,6 @@ export const computeAndWait = <A>(
       const hardLeft = flight.startedAt + policy.hardTimeout - now
       const softLeft = stale === undefined ? Infinity : flight.startedAt + policy.softTimeout - now
       const limit = Math.max(0, Math.min(hardLeft, softLeft))
-      const wait = Effect.exit(Deferred.await(flight.deferred))
       const settled = (exit: Exit.Exit<any, any>): Effect.Effect<A, unknown, any> => {
         flight.waiters--
         if (Exit.isSuccess(exit)) return adopt(state, flight, exit.value, request)
@@ -232,10 +230,12 @@ export const computeAndWait = <A>(
         if (Option.isSome(failure) && !sharesFailure(flight, request, failure.value)) return request.compute
         return exit as Exit.Exit<never, unknown>
       }
-      const left = Effect.onInterrupt(() => leave(state, flight))
-      if (limit === Infinity) return Effect.flatMap(left(wait), settled)
+      const left = () => leave(state, flight)
+      if (limit === Infinity) return flight.await(settled, left)
+      // the timeout interrupts the wait without leaving: `timedOut` decides how to leave
+      const waited = Effect.timeoutOption(flight.await(Effect.succeed, () => Effect.void), limit)
       return Effect.flatMap(
-        left(Effect.timeoutOption(wait, limit)),
+        Effect.onInterrupt(waited, left),
         (result) =>
           Option.isNone(result) ? timedOut(state, flight, stale, softLeft <= hardLeft, policy) : settled(result.value)
       )

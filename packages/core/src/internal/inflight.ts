@@ -1,5 +1,5 @@
-import type * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import type * as Schema from "effect/Schema"
 
@@ -14,12 +14,14 @@ export class Flight {
   waiters = 0
   /** Invalidated, set or cleared while running: its result goes to its callers but is not stored. */
   discarded = false
+  /** The outcome, once the flight ended. */
+  exit: Exit.Exit<any, any> | undefined = undefined
+  private readonly waiting = new Set<(exit: Exit.Exit<any, any>) => void>()
   constructor(
     readonly key: string,
     readonly schema: Schema.Schema<any, any>,
     /** The starter's `errorSchema`, if it gave one. */
     readonly errorSchema: Schema.Schema<any, any> | undefined,
-    readonly deferred: Deferred.Deferred<any, any>,
     readonly startedAt: number,
     /** The tags its value will carry (prefixed), when known before it runs. */
     readonly tags: ReadonlyArray<string>,
@@ -34,6 +36,34 @@ export class Flight {
      */
     readonly mayCacheFailure: boolean
   ) {}
+
+  /** Ends the flight: every waiter resumes with `exit`. */
+  complete(exit: Exit.Exit<any, any>): void {
+    this.exit = exit
+    for (const resume of this.waiting) resume(exit)
+    this.waiting.clear()
+  }
+
+  /**
+   * Waits for the outcome and continues with `then(exit)`; `left` runs when
+   * the waiter is interrupted first. One async step with its canceller: a
+   * `Deferred` wrapped in `Effect.exit` and `Effect.onInterrupt` took four, and
+   * two interrupt handlers, for each of a stampede's callers.
+   */
+  await<B, E, R>(
+    then: (exit: Exit.Exit<any, any>) => Effect.Effect<B, E, R>,
+    left: () => Effect.Effect<void>
+  ): Effect.Effect<B, E, R> {
+    return Effect.async<B, E, R>((resume) => {
+      if (this.exit !== undefined) return resume(then(this.exit))
+      const waiter = (exit: Exit.Exit<any, any>) => resume(then(exit))
+      this.waiting.add(waiter)
+      return Effect.suspend(() => {
+        this.waiting.delete(waiter)
+        return left()
+      })
+    })
+  }
 }
 
 /**
