@@ -108,15 +108,17 @@ export class Inflight {
   }
 
   discardKeys(keys: ReadonlyArray<string>): Effect.Effect<void> {
-    return Effect.sync(() => {
-      for (const key of keys) {
-        const flight = this.flights.get(key)
-        if (flight !== undefined) {
-          flight.discarded = true
-          this.flights.delete(key)
-        }
+    return Effect.sync(() => this.discardKeysNow(keys))
+  }
+
+  discardKeysNow(keys: ReadonlyArray<string>): void {
+    for (const key of keys) {
+      const flight = this.flights.get(key)
+      if (flight !== undefined) {
+        flight.discarded = true
+        this.flights.delete(key)
       }
-    })
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { SetOptions } from "../Cache.js"
@@ -8,7 +9,7 @@ import type { TierError } from "./errors.js"
 import { publish, retryLater } from "./invalidation.js"
 import * as Lifecycle from "./lifecycle.js"
 import * as Policy from "./policy.js"
-import { forEachMember } from "./stack.js"
+import { forEachMember, logTierError } from "./stack.js"
 import type { CacheState } from "./state.js"
 import { thrown } from "./tier.js"
 import * as Validate from "./validate.js"
@@ -86,6 +87,44 @@ const build = <A>(
 export const write = (state: CacheState, fullKey: string, entry: Entry<any>): Effect.Effect<void> =>
   forEachMember(state.members, (member) => member.set(fullKey, entry), state.tierError)
 
+type Encoder = (value: unknown) => Either.Either<unknown, ParseResult.ParseError>
+const encoders = new WeakMap<Schema.Schema<any, any>, Encoder>()
+
+/** The schema's encoder, made once per schema object. */
+const encoderOf = (schema: Schema.Schema<any, any>): Encoder => {
+  let encoder = encoders.get(schema)
+  if (encoder === undefined) {
+    encoder = Schema.encodeUnknownEither(schema)
+    encoders.set(schema, encoder)
+  }
+  return encoder
+}
+
+/**
+ * Writes `entry` to every tier, through the synchronous access of in-process
+ * tiers (no Effect step for them), reporting each failure to `onError`.
+ */
+const setEverywhere = (
+  state: CacheState,
+  fullKey: string,
+  entry: Entry<any>,
+  onError: (member: number, error: TierError) => void
+): Effect.Effect<void> =>
+  Effect.clockWith((clock) => {
+    const now = clock.unsafeCurrentTimeMillis()
+    let rest: Effect.Effect<void> | undefined = undefined
+    state.members.forEach((member, index) => {
+      const written = member.sync !== undefined ? member.sync.set(fullKey, entry, now) : member.set(fullKey, entry)
+      if (written === undefined) return
+      const step = Effect.catchAll(written, (error) => {
+        onError(index, error)
+        return logTierError(error, member)
+      })
+      rest = rest === undefined ? step : Effect.zipRight(rest, step)
+    })
+    return rest ?? Effect.void
+  })
+
 /**
  * The schema's encoding of `value`; Schema code that throws is a `ParseError`
  * too, so that `set` fails with a typed error instead of a defect.
@@ -96,7 +135,7 @@ export const encodeGuarded = <A>(
   value: A
 ): Either.Either<unknown, ParseResult.ParseError> => {
   try {
-    return Schema.encodeEither(schema)(value)
+    return encoderOf(schema)(value)
   } catch (error) {
     return Either.left(parseError(schema, value, `the schema threw while encoding: ${thrown(error)}`))
   }
@@ -132,33 +171,39 @@ export const set = <A>(
       const deleted = forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError)
       const stored = entry === undefined
         ? deleted
-        : forEachMember(state.members, (member) => member.set(fullKey, entry), (index, error) => {
+        : setEverywhere(state, fullKey, entry, (index, error) => {
           state.tierError(index)
           if (error.reason === "Encode") encodeErrors.push(error)
           else failed.push([index, error])
         })
-      return state.inflight.discardKeys([fullKey]).pipe(
-        Effect.zipRight(stored),
-        // a tier that missed the write may keep the old value: delete it there, retrying until it lands
-        Effect.zipRight(Effect.suspend(() =>
-          Effect.forEach(failed, ([index, error]) =>
-            retryLater(
-              state,
-              state.members[index],
-              `the set of "${fullKey}"`,
-              [fullKey],
-              (member) => member.delete([fullKey]),
-              error
-            ), { discard: true })
-        )),
-        Effect.zipRight(Effect.suspend(() => {
-          if (encodeErrors.length === 0) return Effect.void
-          const reasons = encodeErrors.map((error) => error.message).join("; ")
-          return Effect.zipRight(
-            deleted,
-            Effect.fail(parseError(schema, value, `a tier cannot store this value: ${reasons}`))
-          )
-        })),
+      // a tier that missed the write may keep the old value: delete it there, retrying until it lands
+      const afterFailures = Effect.suspend(() => {
+        if (failed.length === 0 && encodeErrors.length === 0) return Effect.void
+        const retried = Effect.forEach(failed, ([index, error]) =>
+          retryLater(
+            state,
+            state.members[index],
+            `the set of "${fullKey}"`,
+            [fullKey],
+            (member) => member.delete([fullKey]),
+            error
+          ), { discard: true })
+        if (encodeErrors.length === 0) return retried
+        const reasons = encodeErrors.map((error) => error.message).join("; ")
+        return retried.pipe(
+          Effect.zipRight(deleted),
+          Effect.zipRight(Effect.fail(parseError(schema, value, `a tier cannot store this value: ${reasons}`)))
+        )
+      })
+      const written = Effect.zipRight(
+        Effect.suspend(() => {
+          state.inflight.discardKeysNow([fullKey])
+          return stored
+        }),
+        afterFailures
+      )
+      if (Option.isNone(state.bus)) return written
+      return written.pipe(
         Effect.ensuring(
           publish(state, {
             _tag: "KeysInvalidated",
