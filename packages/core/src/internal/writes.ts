@@ -85,7 +85,7 @@ const build = <A>(
 
 /** Writes to every tier (a failure: every tier that keeps failures), logging what fails. @internal */
 export const write = (state: CacheState, fullKey: string, entry: Entry<any>): Effect.Effect<void> =>
-  forEachMember(state.members, (member) => member.set(fullKey, entry), state.tierError)
+  setEverywhere(state, fullKey, entry, state.tierError)
 
 type Encoder = (value: unknown) => Either.Either<unknown, ParseResult.ParseError>
 const encoders = new WeakMap<Schema.Schema<any, any>, Encoder>()
