@@ -220,7 +220,7 @@ const refetch = (state: CacheState, keys: ReadonlyArray<string>): Effect.Effect<
   if (state.firstShared <= 0 || state.closed) return Effect.void
   return Effect.forEach(keys, (key) => {
     const fullKey = state.prefix + key
-    const schema = state.schemas.get(fullKey)
+    const schema = state.schemaOf(fullKey)
     if (schema === undefined) return Effect.void
     const read = Effect.clockWith((clock) =>
       LocalCopies.readShared(state, fullKey, schema, clock.unsafeCurrentTimeMillis(), true)

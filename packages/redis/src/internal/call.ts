@@ -173,16 +173,17 @@ export const makeCalls = ({ activity, breaker: breakerOptions, name, operationTi
 
     constructor(
       readonly breaker: Breaker | undefined,
-      readonly resume: Resume<A>,
+      /** Dropped once done: the deadline queue keeps a finished call until its sweep, not the fiber it resumed. */
+      private resume: Resume<A> | undefined,
       readonly clock: Clock.Clock,
       readonly operation: Operation,
       readonly admission: Admission,
-      readonly map: (reply: R) => A,
+      private map: ((reply: R) => A) | undefined,
       readonly node: string | undefined
     ) {}
 
     succeed(reply: R): void {
-      if (!this.done) this.finish(Either.right(this.map(reply)))
+      if (!this.done) this.finish(Either.right(this.map!(reply)))
     }
 
     fail(cause: unknown): void {
@@ -195,7 +196,10 @@ export const makeCalls = ({ activity, breaker: breakerOptions, name, operationTi
 
     private finish(result: Either.Either<A, CacheTier.TierError>): void {
       this.done = true
-      this.resume(settle(this.breaker, this.clock, this.admission, result, this.node, this.startedAt))
+      const resume = this.resume!
+      this.resume = undefined
+      this.map = undefined
+      resume(settle(this.breaker, this.clock, this.admission, result, this.node, this.startedAt))
     }
   }
 
