@@ -4,8 +4,9 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
 /**
- * Bytes charged to every entry on top of its key and encoded value: roughly the
- * store's own bookkeeping per entry (key map, slot arrays, times).
+ * Bytes charged to every entry on top of its key and encoded value: the
+ * store's own bookkeeping per entry (key index, slot record, frequency sketch:
+ * about 60 bytes, see docs/memory.md), rounded up.
  * @internal
  */
 export const ENTRY_OVERHEAD_BYTES = 100
