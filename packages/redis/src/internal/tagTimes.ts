@@ -36,16 +36,19 @@ export class TagTimes {
     else for (const tag of tags) this.times.delete(this.tagPrefix + tag)
   }
 
+  /** `resolve` of one entry, without a promise when it carries no tag (the usual case). */
+  resolveOne(bytes: Buffer | null): Raw | Promise<Raw> {
+    if (bytes === null || tagsOf(bytes) === undefined) return [bytes, null]
+    return this.resolve([bytes]).then((raws) => raws[0])
+  }
+
   /** The reads of `entries` with the newest time of each one's tags, fetching the times not kept yet. */
   async resolve(entries: ReadonlyArray<Buffer | null>): Promise<ReadonlyArray<Raw>> {
-    const tagsOf = entries.map((bytes) => {
-      if (bytes === null) return undefined
-      const header = Envelope.decodeHeader(bytes)
-      return typeof header === "string" || header.tags.length === 0 ? undefined : header.tags
-    })
+    const tags = entries.map((bytes) => bytes === null ? undefined : tagsOf(bytes))
+    if (tags.every((list) => list === undefined)) return entries.map((bytes) => [bytes, null])
     const missing = new Set<string>()
-    for (const tags of tagsOf) {
-      for (const tag of tags ?? []) if (!this.times.has(this.tagPrefix + tag)) missing.add(this.tagPrefix + tag)
+    for (const list of tags) {
+      for (const tag of list ?? []) if (!this.times.has(this.tagPrefix + tag)) missing.add(this.tagPrefix + tag)
     }
     let fetched: Map<string, number | null> | undefined
     if (missing.size > 0) {
@@ -59,7 +62,7 @@ export class TagTimes {
     }
     return entries.map((bytes, i) => {
       let newest: number | null = null
-      for (const tag of tagsOf[i] ?? []) {
+      for (const tag of tags[i] ?? []) {
         const key = this.tagPrefix + tag
         const time = fetched?.get(key) ?? this.times.get(key) ?? null
         if (time !== null && (newest === null || time > newest)) newest = time
@@ -72,4 +75,10 @@ export class TagTimes {
     if (this.times.size >= MAX_TAGS) this.times.delete(this.times.keys().next().value!)
     this.times.set(key, time)
   }
+}
+
+/** The tags an envelope lists; `undefined` for none, or for bytes that are no envelope (the tier reports those). */
+const tagsOf = (bytes: Buffer): ReadonlyArray<string> | undefined => {
+  const header = Envelope.decodeHeader(bytes)
+  return typeof header === "string" || header.tags.length === 0 ? undefined : header.tags
 }

@@ -129,7 +129,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
   }
   const commands = connection.isCluster
     ? Commands.cluster(connection.client as Cluster, tagPrefix, fencing)
-    : Commands.standalone(connection.client as Redis, tagPrefix, fencing, settings.maxValueBytes)
+    : Commands.standalone(connection.client as Redis, tagPrefix, fencing)
   const { promise: call, start } = makeCalls({
     name,
     operationTimeout,
@@ -154,8 +154,17 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
   const tagTimes = new TagTimes(tagPrefix, commands.tagTimes)
   const plain: Pick<Commands.Commands, "readOne" | "read"> = {
     readOne: (key, receiver) => {
-      commands.readPlain([key]).then((found) => tagTimes.resolve(found)).then(
-        (raws) => receiver.succeed(raws[0]),
+      commands.readPlain([key]).then(
+        (found) => {
+          const raw = tagTimes.resolveOne(found[0])
+          if (Array.isArray(raw)) receiver.succeed(raw as Commands.Raw)
+          else {
+            ;(raw as Promise<Commands.Raw>).then(
+              (resolved) => receiver.succeed(resolved),
+              (error) => receiver.fail(error)
+            )
+          }
+        },
         (error) => receiver.fail(error)
       )
     },
@@ -183,10 +192,11 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
   ): CacheTier.ReadResult<A> => {
     const bytes = raw[0]
     if (bytes === null) return undefined
-    if (typeof bytes === "number") {
+    if (bytes.length > settings.maxValueBytes) {
       return new CacheTier.DecodeFailure({
         key,
-        reason: `the stored value is ${bytes} bytes, over maxValueBytes (${settings.maxValueBytes}); read as a miss`
+        reason:
+          `the stored value is ${bytes.length} bytes, over maxValueBytes (${settings.maxValueBytes}); read as a miss`
       })
     }
     const header = Envelope.decodeHeader(bytes)
