@@ -41,8 +41,8 @@
  * JSON throws) is not kept, and a warning is logged.
  *
  * Memory: entries are kept as a struct of arrays (no object per entry, no
- * `Map`): per entry the tier adds about 61 bytes on top of the key and the
- * value with tinylfu (17 of JS heap, 44 of typed arrays), 55 with lru
+ * `Map`): per entry the tier adds about 62 bytes on top of the key and the
+ * value with tinylfu (18 of JS heap, 44 of typed arrays), 57 with lru
  * (measured at 100 000 entries in a fresh process, `pnpm bench`; see
  * `docs/memory.md`), plus about 35 bytes per tagged entry and tag.
  *
