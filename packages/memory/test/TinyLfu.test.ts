@@ -7,7 +7,7 @@ import * as Schema from "effect/Schema"
 import { HillClimber } from "../src/internal/hillClimber.js"
 import type { PolicyName } from "../src/internal/policy.js"
 import { Store } from "../src/internal/store.js"
-import type { TinyLfuPolicy } from "../src/internal/tinyLfuPolicy.js"
+import { admits, type TinyLfuPolicy } from "../src/internal/tinyLfuPolicy.js"
 
 const entry = (value: unknown, staleUntil = Infinity): CacheTier.Entry<unknown> => ({
   value,
@@ -182,6 +182,28 @@ describe("tinylfu", () => {
       }),
     { fastCheck: { numRuns: 300 } }
   )
+})
+
+describe("admission", () => {
+  it("the more frequent wins, a tie keeps the victim", () => {
+    const never = () => 1
+    assert.isTrue(admits(3, 2, never))
+    assert.isFalse(admits(2, 2, never))
+    assert.isFalse(admits(1, 9, never))
+  })
+
+  it("a warm candidate (6 or more) wins 1 time in 128 whatever the victim's count; a cold one never", () => {
+    let state = 1
+    const random = () => (state = (Math.imul(state, 1_103_515_245) + 12_345) | 0) >>> 8
+    let warmWins = 0
+    let coldWins = 0
+    for (let i = 0; i < 128_000; i++) {
+      if (admits(6, 15, random)) warmWins++
+      if (admits(5, 15, random)) coldWins++
+    }
+    assert.approximately(warmWins, 1_000, 150)
+    assert.strictEqual(coldWins, 0)
+  })
 })
 
 describe("HillClimber", () => {

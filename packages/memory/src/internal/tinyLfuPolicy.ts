@@ -220,13 +220,12 @@ export class TinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /** Caffeine's `admit`: the more frequent wins, ties keep the victim; a warm candidate sometimes wins at random. */
   private admits(candidate: number, victim: number): boolean {
-    const candidateFrequency = this.sketch.frequency(this.store.hashOf(candidate))
-    const victimFrequency = this.sketch.frequency(this.store.hashOf(victim))
-    if (candidateFrequency > victimFrequency) return true
-    // against hash flooding: an attacker who makes a victim look hot would otherwise lock every newcomer out
-    return candidateFrequency >= WARM_FREQUENCY && (this.nextRandom() & 127) === 0
+    return admits(
+      this.sketch.frequency(this.store.hashOf(candidate)),
+      this.sketch.frequency(this.store.hashOf(victim)),
+      this.nextRandom
+    )
   }
 
   private evictAndAdvance(slot: number): number {
@@ -240,7 +239,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
   }
 
   /** xorshift32: cheap, and seeded with the store so that a bench replays exactly. */
-  private nextRandom(): number {
+  private readonly nextRandom = (): number => {
     let x = this.random
     x ^= x << 13
     x ^= x >>> 17
@@ -294,3 +293,13 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.windowMaximum += quota
   }
 }
+
+/**
+ * Caffeine's `admit`: the more frequent wins and a tie keeps the victim, but a
+ * warm candidate wins 1 time in 128 (`random` is called only then) whatever
+ * the victim's count: an attacker who makes victims look hot (by hash
+ * collisions in the sketch) would otherwise lock every newcomer out.
+ * @internal
+ */
+export const admits = (candidateFrequency: number, victimFrequency: number, random: () => number): boolean =>
+  candidateFrequency > victimFrequency || (candidateFrequency >= WARM_FREQUENCY && (random() & 127) === 0)
