@@ -21,7 +21,8 @@ export type Lease =
   | { readonly _tag: "Held"; readonly lease: LockLease }
   | { readonly _tag: "Found"; readonly value: unknown }
 
-const none: Lease = { _tag: "None" }
+/** No lease: no lock, or computing without it. @internal */
+export const none: Lease = { _tag: "None" }
 
 /** The fence point of every shared tier that has `fence`; a tier that cannot give one gets 0 (its write is refused). @internal */
 export const takeFences = (state: CacheState, fullKey: string): Effect.Effect<Entry<any>["fences"]> => {

@@ -85,7 +85,11 @@ const runFlight = (
   request: Call<any>,
   kind: "compute" | "refresh"
 ): Effect.Effect<void, never, any> => {
-  const run = Effect.flatMap(Effect.interruptible(Fleet.lease(state, flight)), (lease) => {
+  // without a lock there is no lease to wait for, hold or release: no region, no finalizer
+  const leasing = Option.isNone(state.lock)
+    ? Effect.succeed(Fleet.none)
+    : Effect.interruptible(Fleet.lease(state, flight))
+  const run = Effect.flatMap(leasing, (lease) => {
     if (lease._tag === "Found") return finish(state, flight, Exit.succeed(lease.value))
     return Effect.flatMap(Fleet.takeFences(state, flight.key), (fences) => {
       state.counters.incr(kind === "refresh" ? "refreshes" : "computes")
@@ -93,7 +97,7 @@ const runFlight = (
         Effect.exit(Effect.interruptible(Fleet.holding(state, lease, request.compute))),
         (exit) =>
           settle(state, flight, exit, request.policy, kind, fences).pipe(
-            Effect.ensuring(Fleet.release(state, lease)),
+            (settled) => lease._tag === "Held" ? Effect.ensuring(settled, Fleet.release(state, lease)) : settled,
             Effect.catchAllCause((cause) => {
               state.counters.incr("backgroundDefects")
               return Effect.logError("layercake: storing a computed value failed", cause)
