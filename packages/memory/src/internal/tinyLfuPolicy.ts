@@ -36,7 +36,7 @@ const MOST_MOVED = 1_000
  * @internal
  */
 export class TinyLfuPolicy implements EvictionPolicy {
-  readonly sketch: FrequencySketch
+  private readonly sketch: FrequencySketch
   private readonly climber: HillClimber
   private windowWeight = 0
   private protectedWeight = 0
@@ -50,7 +50,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     private readonly store: StoreAccess,
     /** In weight units: `maxEntries`, or `maxBytes` with a byte bound. */
     private readonly maximum: number,
-    /** What `weightedSize` compares with `maximum` / 2 to know whether the store has filled up. */
+    /** The store's count, or its bytes with a byte bound: the window is not resized before half the maximum. */
     private readonly weightedSize: () => number,
     capacity: number,
     seed: number
