@@ -199,3 +199,6 @@ export const make = (
         )
     })
   })
+
+/** @internal */
+export const KeyValueStoreTag = KeyValueStore.KeyValueStore
