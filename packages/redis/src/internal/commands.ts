@@ -137,11 +137,7 @@ export const standalone = (client: Redis, tagPrefix: string, fencing: Fencing): 
     tagTimes,
     readOne: (key, receiver) => {
       client.mgetBuffer([key]).then(
-        (found) => {
-          const raw = fetched.resolveOne(found[0])
-          if (Array.isArray(raw)) receiver.succeed(raw as Raw)
-          else (raw as Promise<Raw>).then((resolved) => receiver.succeed(resolved), (error) => receiver.fail(error))
-        },
+        (found) => fetched.deliver(found[0], receiver),
         (error) => receiver.fail(error)
       )
     },

@@ -10,6 +10,7 @@
  *
  * @internal
  */
+import type { Receiver } from "./call.js"
 import type { Raw } from "./commands.js"
 import * as Envelope from "./envelope.js"
 
@@ -36,10 +37,10 @@ export class TagTimes {
     else for (const tag of tags) this.times.delete(this.tagPrefix + tag)
   }
 
-  /** `resolve` of one entry, without a promise when it carries no tag (the usual case). */
-  resolveOne(bytes: Buffer | null): Raw | Promise<Raw> {
-    if (bytes === null || tagsOf(bytes) === undefined) return [bytes, null]
-    return this.resolve([bytes]).then((raws) => raws[0])
+  /** `resolve` of one entry into `receiver`, without a promise when it carries no tag (the usual case). */
+  deliver(bytes: Buffer | null, receiver: Receiver<Raw>): void {
+    if (bytes === null || tagsOf(bytes) === undefined) return receiver.succeed([bytes, null])
+    this.resolve([bytes]).then((raws) => receiver.succeed(raws[0]), (error) => receiver.fail(error))
   }
 
   /** The reads of `entries` with the newest time of each one's tags, fetching the times not kept yet. */

@@ -155,16 +155,7 @@ const makeTier = (settings: Settings, connection: Connection): CacheTier.CacheTi
   const plain: Pick<Commands.Commands, "readOne" | "read"> = {
     readOne: (key, receiver) => {
       commands.readPlain([key]).then(
-        (found) => {
-          const raw = tagTimes.resolveOne(found[0])
-          if (Array.isArray(raw)) receiver.succeed(raw as Commands.Raw)
-          else {
-            ;(raw as Promise<Commands.Raw>).then(
-              (resolved) => receiver.succeed(resolved),
-              (error) => receiver.fail(error)
-            )
-          }
-        },
+        (found) => tagTimes.deliver(found[0], receiver),
         (error) => receiver.fail(error)
       )
     },
