@@ -174,8 +174,8 @@ describe("RedisTier under load", () => {
             yield* writer.set("small", Blob, { blob: "small" })
             const tier = RedisTier.layer({
               keyPrefix: prefix,
-              operationTimeout: "100 millis",
-              circuitBreaker: { failureThreshold: 2 }
+              operationTimeout: "250 millis",
+              circuitBreaker: { failureThreshold: 3 }
             })
             const reader = yield* buildCache(
               { namespace: "big" },
