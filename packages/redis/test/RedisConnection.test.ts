@@ -98,6 +98,35 @@ describe("RedisConnection", () => {
       assert.strictEqual(connection.client.status, "ready")
     }))
 
+  it.scopedLive("duplicate: a connection that closes while ioredis re-subscribes leaves no unhandled rejection", () =>
+    Effect.gen(function*() {
+      const connection = yield* build(RedisConnection.layer({ url: inject("redisUrl") }))
+      const unhandled: Array<unknown> = []
+      const onUnhandled = (reason: unknown) => unhandled.push(reason)
+      yield* Effect.acquireRelease(
+        Effect.sync(() => process.prependListener("unhandledRejection", onUnhandled)),
+        () => Effect.sync(() => process.off("unhandledRejection", onUnhandled))
+      )
+      const subscriber = (yield* Effect.scoped(Effect.gen(function*() {
+        const subscriber = (yield* connection.duplicate) as Redis
+        yield* Effect.promise(() => subscriber.subscribe(unique("channel")))
+        // ioredis re-subscribes when the connection is back; the socket dropped before the reply fails that SUBSCRIBE
+        yield* Effect.async<void>((resume) => {
+          subscriber.once("ready", () => {
+            subscriber.disconnect()
+            ;(subscriber as unknown as { stream: { destroy(): void } }).stream.destroy()
+            resume(Effect.void)
+          })
+          void (connection.client as Redis).call("CLIENT", "KILL", "TYPE", "pubsub")
+        })
+        return subscriber
+      })))
+      // the rejection, if unhandled, is reported after the microtasks that follow the close
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+      assert.strictEqual(subscriber.status, "end")
+      assert.deepStrictEqual(unhandled, [])
+    }))
+
   it.scoped("a URL and a cluster together are an InvalidOptions error", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(build(RedisConnection.layer({

@@ -217,6 +217,30 @@ export const make = (options: Api.Options): Effect.Effect<Api.RedisConnection, R
     )
   })
 
+/** The commands ioredis sends by itself after a reconnect to restore a subscriber's state. */
+const RESTORING_COMMANDS = ["select", "subscribe", "psubscribe", "ssubscribe"] as const
+
+/**
+ * ioredis (up to redis/ioredis#2187) re-subscribes after a reconnect without
+ * a rejection handler: when the connection closes again before the reply,
+ * that promise is an unhandled rejection. Every promise these commands
+ * return gets a handler here; whoever called them still sees the rejection.
+ */
+const handleRestoringRejections = (client: Redis): Redis => {
+  for (const name of RESTORING_COMMANDS) {
+    const command = (client[name] as (...args: Array<unknown>) => Promise<unknown>).bind(client)
+    Object.defineProperty(client, name, {
+      configurable: true,
+      value: (...args: Array<unknown>) => {
+        const reply = command(...args)
+        reply.catch(() => {})
+        return reply
+      }
+    })
+  }
+  return client
+}
+
 /**
  * A duplicate for subscriptions. It keeps an offline queue, so a `subscribe`
  * sent while it connects waits for the connection (bound it with a timeout);
@@ -228,7 +252,7 @@ const duplicateOf = (client: Client, label: string, connectTimeout: number): Api
     () =>
       isCluster(client)
         ? client.duplicate(undefined, { enableOfflineQueue: true, lazyConnect: true, shardedSubscribers: true })
-        : client.duplicate({ enableOfflineQueue: true, lazyConnect: true }),
+        : handleRestoringRejections(client.duplicate({ enableOfflineQueue: true, lazyConnect: true })),
     `${label} subscriber`,
     connectTimeout,
     false
