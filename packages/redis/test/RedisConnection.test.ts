@@ -107,7 +107,7 @@ describe("RedisConnection", () => {
         Effect.sync(() => process.prependListener("unhandledRejection", onUnhandled)),
         () => Effect.sync(() => process.off("unhandledRejection", onUnhandled))
       )
-      const subscriber = (yield* Effect.scoped(Effect.gen(function*() {
+      const subscriber = yield* Effect.scoped(Effect.gen(function*() {
         const subscriber = (yield* connection.duplicate) as Redis
         yield* Effect.promise(() => subscriber.subscribe(unique("channel")))
         // ioredis re-subscribes when the connection is back; the socket dropped before the reply fails that SUBSCRIBE
@@ -120,7 +120,7 @@ describe("RedisConnection", () => {
           void (connection.client as Redis).call("CLIENT", "KILL", "TYPE", "pubsub")
         })
         return subscriber
-      })))
+      }))
       // the rejection, if unhandled, is reported after the microtasks that follow the close
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
       assert.strictEqual(subscriber.status, "end")
