@@ -18,6 +18,8 @@ export interface Options {
   readonly name?: string | undefined
   readonly maxTtl?: Duration.DurationInput | undefined
   readonly kind?: "local" | "shared" | undefined
+  /** How many keys `getMany` / `setMany` / `delete` work on at once; for stores whose calls can overlap. Default 1. */
+  readonly concurrency?: number | undefined
 }
 
 interface Envelope {
@@ -73,6 +75,7 @@ export const make = (
   Effect.gen(function*() {
     const store = yield* KeyValueStore.KeyValueStore
     const name = options.name ?? "keyvaluestore"
+    const concurrency = options.concurrency ?? 1
     const maxTtl = options.maxTtl === undefined ? undefined : Duration.toMillis(options.maxTtl)
     const fail =
       (operation: "get" | "set" | "delete" | "invalidateTags" | "clear", reason: "Unavailable" | "Encode") =>
@@ -179,11 +182,12 @@ export const make = (
       kind: options.kind ?? "shared",
       maxTtl,
       get,
-      getMany: (keys, schema, errorSchema) => Effect.forEach(keys, (key) => get(key, schema, errorSchema)),
+      getMany: (keys, schema, errorSchema) =>
+        Effect.forEach(keys, (key) => get(key, schema, errorSchema), { concurrency }),
       set,
-      setMany: (entries) => Effect.forEach(entries, ([key, entry]) => set(key, entry), { discard: true }),
+      setMany: (entries) => Effect.forEach(entries, ([key, entry]) => set(key, entry), { concurrency, discard: true }),
       delete: (keys) =>
-        Effect.forEach(keys, (key) => store.remove(ENTRY + key), { discard: true }).pipe(
+        Effect.forEach(keys, (key) => store.remove(ENTRY + key), { concurrency, discard: true }).pipe(
           Effect.mapError(fail("delete", "Unavailable"))
         ),
       invalidateTags: (tags, at) =>
