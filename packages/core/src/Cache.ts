@@ -247,6 +247,13 @@ export interface Cache {
     compute: Effect.Effect<A, E, R>,
     options?: EntryOptions<NoInfer<A>, EC> & ErrorSchemaFits<E, EC>
   ) => Effect.Effect<A, E | ComputeTimeoutError, R>
+  /** See the `refresh` accessor. */
+  readonly refresh: <A, I, E, R>(
+    key: string,
+    schema: Schema.Schema<A, I>,
+    compute: Effect.Effect<A, E, R>,
+    options?: EntryOptions<NoInfer<A>, any>
+  ) => Effect.Effect<void, never, R>
   readonly get: <A, I>(key: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<A>>
   readonly set: <A, I>(
     key: string,
@@ -332,6 +339,25 @@ export const getOrCompute = <A, I, E, R, EC = never>(
   options?: EntryOptions<NoInfer<A>, EC> & ErrorSchemaFits<E, EC>
 ): Effect.Effect<A, E | ComputeTimeoutError, R | Cache> =>
   internal.accessGetOrCompute(key, schema, compute, options as EntryOptions | undefined)
+
+/**
+ * Recomputes `key` in the background, in a fiber of the cache layer's scope
+ * (it outlives the caller), and stores the result as `getOrCompute` would;
+ * returns at once. A compute of the key already running is joined instead.
+ * A failure keeps whatever is cached and is logged; after one, the key's
+ * refreshes rest for `staleIfErrorRetry`. For revalidating on your own terms,
+ * e.g. an HTTP cache serving a stale response while it asks the origin.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const refresh = <A, I, E, R>(
+  key: string,
+  schema: Schema.Schema<A, I>,
+  compute: Effect.Effect<A, E, R>,
+  options?: EntryOptions<NoInfer<A>, any>
+): Effect.Effect<void, never, R | Cache> =>
+  Effect.flatMap(Cache, (cache) => cache.refresh(key, schema, compute, options))
 
 /**
  * `Some` while the entry is fresh or stale within `staleWhileRevalidate`; starts

@@ -410,3 +410,47 @@ describe("freshness", () => {
       }))
   })
 })
+
+describe("refresh", () => {
+  it.scoped("recomputes in the background, outliving its caller, and stores the result in every tier", () =>
+    Effect.gen(function*() {
+      const cache = yield* build(makeFixture().layer)
+      const { compute, runs } = yield* versioned
+      assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute), "v1")
+      const slow = Effect.zipRight(Effect.sleep("1 second"), compute)
+      // returns at once; the refresh runs in a fiber of the layer's scope
+      yield* cache.refresh("k", Schema.String, slow)
+      assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, compute), "v1")
+      yield* TestClock.adjust("1 second")
+      yield* idle(cache)
+      assert.strictEqual(yield* Ref.get(runs), 2)
+      assert.deepStrictEqual(yield* cache.get("k", Schema.String), Option.some("v2"))
+      assert.strictEqual((yield* cache.stats).refreshes, 1)
+    }))
+
+  it.scoped("joins a compute of the key already running instead of starting another", () =>
+    Effect.gen(function*() {
+      const cache = yield* build(makeFixture().layer)
+      const { compute, runs } = yield* versioned
+      const slow = Effect.zipRight(Effect.sleep("1 second"), compute)
+      const caller = yield* Effect.fork(cache.getOrCompute("k", Schema.String, slow))
+      yield* Effect.yieldNow()
+      yield* cache.refresh("k", Schema.String, slow)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(caller), "v1")
+      yield* idle(cache)
+      assert.strictEqual(yield* Ref.get(runs), 1)
+    }))
+
+  it.scoped("a failing refresh keeps the cached value", () =>
+    Effect.gen(function*() {
+      const cache = yield* build(makeFixture().layer)
+      const { compute, failing } = yield* versioned
+      yield* cache.getOrCompute("k", Schema.String, compute)
+      yield* Ref.set(failing, true)
+      yield* cache.refresh("k", Schema.String, compute)
+      yield* idle(cache)
+      assert.deepStrictEqual(yield* cache.get("k", Schema.String), Option.some("v1"))
+      assert.strictEqual((yield* cache.stats).refreshFailures, 1)
+    }))
+})

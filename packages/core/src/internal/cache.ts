@@ -73,6 +73,15 @@ class CacheImpl implements Api.Cache {
     return ReadPath.getOrCompute(this.state, key, schema, compute, options)
   }
 
+  refresh<A, I, E, R>(
+    key: string,
+    schema: Schema.Schema<A, I>,
+    compute: Effect.Effect<A, E, R>,
+    options?: Api.EntryOptions<NoInfer<A>, any>
+  ): Effect.Effect<void, never, R> {
+    return ReadPath.refresh(this.state, key, schema, compute, options)
+  }
+
   get<A, I>(key: string, schema: Schema.Schema<A, I>): Effect.Effect<Option.Option<A>> {
     return ReadPath.get(this.state, key, schema)
   }

@@ -189,3 +189,21 @@ export const getIn = <A>(
     "cache.key": fullKey
   })
 }
+
+/**
+ * `refresh`: recomputes the key in a fiber of the layer's scope (joining a
+ * compute of it already running) and returns at once.
+ * @internal
+ */
+export const refresh = <A, E, R>(
+  state: CacheState,
+  key: string,
+  schema: Schema.Schema<A, any>,
+  compute: Effect.Effect<A, E, R>,
+  options: EntryOptions | undefined
+): Effect.Effect<void, never, R> =>
+  Effect.clockWith((clock) => {
+    Validate.checkKey("key", key)
+    const request = Flights.call(state.prefix + key, schema, compute, state.policy(options))
+    return Flights.refreshInBackground(state, request, clock.unsafeCurrentTimeMillis())
+  })
