@@ -1,9 +1,10 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Cache } from "@layercake/core"
-import { LocalTier } from "@layercake/core/testing"
+import { Cache, CacheTier, InvalidationBus } from "@layercake/core"
+import { LocalTier, SharedTier } from "@layercake/core/testing"
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -557,6 +558,33 @@ describe("HttpCache: bodies, invalidation, coalescing, tags", () => {
       yield* send("http://x/a")
       assert.strictEqual(yield* calls, 2)
     }).pipe(Effect.provide(CacheLive)))
+
+  it.scoped("an unsafe method on one instance drops the URL from another instance's memory (through the bus)", () =>
+    Effect.gen(function*() {
+      const shared = Layer.succeed(CacheTier.CacheTier, SharedTier.make({ name: "l2" }))
+      const bus = Layer.succeedContext(yield* Layer.build(InvalidationBus.layerMemory))
+      const instance = () =>
+        Effect.map(
+          Layer.build(
+            Cache.layer({ namespace: "http" }).pipe(
+              Layer.provide(CacheTier.stack(LocalTier.make({ name: "l1" }).layer, shared)),
+              Layer.provide(bus)
+            )
+          ),
+          Context.get(Cache.Cache)
+        )
+      const a = yield* instance()
+      const b = yield* instance()
+      const { calls, send } = yield* origin({ "cache-control": "max-age=60" })
+      yield* Effect.provideService(send("http://x/a"), Cache.Cache, b)
+      yield* Effect.provideService(send("http://x/a"), Cache.Cache, b)
+      assert.strictEqual(yield* calls, 1)
+      yield* Effect.provideService(send("http://x/a", { method: "DELETE" }), Cache.Cache, a)
+      // the bus delivers in b's subscriber fiber
+      yield* Effect.repeatN(Effect.yieldNow(), 10)
+      yield* Effect.provideService(send("http://x/a"), Cache.Cache, b)
+      assert.strictEqual(yield* calls, 3, "b fetched the URL again")
+    }))
 
   it("invalid options are a defect naming the option", () => {
     assert.throws(() => HttpCache.middleware({ maxBodyBytes: -1 }), /HttpCache option "maxBodyBytes"/)

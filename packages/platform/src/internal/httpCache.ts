@@ -356,7 +356,7 @@ class Exchange<E, R> {
             this.cache.refresh(
               key,
               Stored.Stored,
-              Effect.map(this.revalidate(key, fields, stored, false), (fetched) => fetched.stored),
+              Effect.map(this.revalidate(key, fields, stored, false, false), (fetched) => fetched.stored),
               this.flightOptions
             ),
             this.serve(stored, now, `hit; ttl=${ttl}; detail=stale-while-revalidate`)
@@ -368,7 +368,7 @@ class Exchange<E, R> {
           if (this.request.method === "HEAD") return this.bypass("fwd=stale")
           return this.coalesced(
             `${key}@revalidation`,
-            this.revalidate(key, fields, stored, decision.staleIfError),
+            this.revalidate(key, fields, stored, decision.staleIfError, true),
             (joined) =>
               joined._tag === "Response"
                 ? Effect.map(this.clockNow, (now) => this.serve(joined, now, "fwd=stale; collapsed"))
@@ -383,15 +383,19 @@ class Exchange<E, R> {
   /**
    * A conditional request for the stored response: the origin's 304 renews
    * it (headers merged); another answer replaces it; an error or 5xx within
-   * `stale-if-error` serves it as it is. The outcome is written here (the
-   * flight stores nothing) — unless the entry was invalidated meanwhile.
+   * `stale-if-error` serves it as it is. With `write` the outcome is
+   * written here (a flight that stores nothing), unless the entry was
+   * invalidated meanwhile; without, the caller's flight stores it.
    */
   revalidate(
     key: string,
     fields: ReadonlyArray<string> | undefined,
     stored: Stored.Response,
-    staleIfError: boolean
+    staleIfError: boolean,
+    write: boolean
   ): Effect.Effect<Fetched, E, R> {
+    const keep = (fetched: Fetched) =>
+      write ? this.keepIfCurrent(key, fetched.stored, fetched) : Effect.succeed(fetched)
     const policy = Stored.policyOf(stored)
     const policyRequest = this.policyRequest(Keys.varyOf(Freshness.headersOf(policy)["vary"])) as any
     const validators = Freshness.at(this.now, () => policy.revalidationHeaders(policyRequest))
@@ -416,17 +420,11 @@ class Exchange<E, R> {
             )
             if (merged.matches || !merged.modified) {
               const renewed = Stored.response(merged.policy, stored.body, stored.setCookies, stored.tags)
-              return this.keepIfCurrent(key, renewed, {
-                response: this.serve(renewed, now, "fwd=stale; fwd-status=304; stored"),
-                stored: renewed
-              })
+              return keep({ response: this.serve(renewed, now, "fwd=stale; fwd-status=304; stored"), stored: renewed })
             }
-            return this.fetch(key, fields, "fwd=stale")
+            return Effect.flatMap(this.fetch(key, fields, "fwd=stale"), keep)
           }
-          return Effect.flatMap(
-            this.admit(key, fields, response, now, "fwd=stale"),
-            (fetched) => this.keepIfCurrent(key, fetched.stored, fetched)
-          )
+          return Effect.flatMap(this.admit(key, fields, response, now, "fwd=stale"), keep)
         })
     )
   }
