@@ -1,6 +1,8 @@
 /**
- * `pnpm demo`: layercake on its embedded default (memory L1 over an in-process
- * shared L2), or with Redis as L2 when REDIS_URL is set.
+ * `pnpm demo`: layercake on its embedded default (memory L1 over a folder on
+ * disk, `packages/examples/.cache/layercake-demo`), or with Redis as L2 when
+ * REDIS_URL is set. Run it twice: the second run reads back a value the
+ * first one wrote.
  */
 import { Cache, CacheTier, InvalidationBus } from "@layercake/core"
 import { MemoryTier } from "@layercake/memory"
@@ -14,9 +16,11 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import { secondTier, usesRedis } from "./secondTier.js"
+import { demoDirectory, secondTier, usesRedis } from "./secondTier.js"
 
 const User = Schema.Struct({ id: Schema.Number, name: Schema.String, since: Schema.Date })
+/** What each run leaves for the next one. */
+const LastRun = Schema.Struct({ run: Schema.Number, writtenAt: Schema.Date })
 
 const millis = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6
 const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -51,8 +55,24 @@ const program = (nodeB: Cache.Cache) =>
     yield* Console.log(
       usesRedis
         ? "L2 is Redis (REDIS_URL is set)"
-        : "L2 is an in-process stand-in for Redis (set REDIS_URL=redis://... to use Redis)"
+        : `L2 is the embedded default, a folder on disk: ${demoDirectory} (set REDIS_URL=redis://... to use Redis)`
     )
+
+    yield* scene("a value written by the previous run")
+    const lastRun = yield* cache.get("last-run", LastRun)
+    const l2Hits = (yield* cache.stats).perTier.slice(1).map((tier) =>
+      `${tier.name}: ${tier.hits} hit${tier.hits === 1 ? "" : "s"}`
+    ).join(", ")
+    yield* Option.match(lastRun, {
+      onNone: () =>
+        Console.log(`nothing yet: the first run (${l2Hits}); run \`pnpm demo\` again to read this run's value back`),
+      onSome: (last) =>
+        Console.log(
+          `run #${last.run} left it ${((Date.now() - last.writtenAt.getTime()) / 1000).toFixed(1)} s ago; ` +
+            `read back from ${usesRedis ? "Redis" : "disk"} (memory L1 was empty; ${l2Hits})`
+        )
+    })
+    const thisRun = Option.match(lastRun, { onNone: () => 1, onSome: (last) => last.run + 1 })
     yield* cache.clear
 
     yield* scene("1000 concurrent callers, one compute")
@@ -132,6 +152,11 @@ const program = (nodeB: Cache.Cache) =>
     yield* Ref.set(db.down, false)
 
     yield* scene("two instances stay coherent (a bus between them)")
+    yield* Console.log(
+      usesRedis
+        ? "nodes A and B: each its own memory L1, Redis as their shared L2, an in-process bus"
+        : "nodes A and B: each its own memory L1, the disk folder as their shared L2, an in-process bus"
+    )
     yield* cache.set("user:6", User, { id: 6, name: "before", since: new Date(Date.UTC(2022, 0, 1)) })
     yield* Console.log(
       `node B reads (and keeps in its L1): ${(yield* nodeB.getOrCompute("user:6", User, db.loadUser(6))).name}`
@@ -147,6 +172,15 @@ const program = (nodeB: Cache.Cache) =>
       usesRedis
         ? "next: two processes over Redis (RedisBus, RedisLock)"
         : "with REDIS_URL set, the demo also runs two processes over Redis (RedisBus, RedisLock)"
+    )
+
+    yield* scene("a value for the next run")
+    // written last: `clear` above hides entries created at or before it, to the millisecond
+    yield* cache.set("last-run", LastRun, { run: thisRun, writtenAt: new Date() }, { ttl: "1 day" })
+    yield* Console.log(
+      `run #${thisRun} wrote "last-run"; ${
+        usesRedis ? "it stays in Redis" : "it stays on disk"
+      } for a day: the next \`pnpm demo\` reads it back`
     )
 
     yield* scene("stats")
