@@ -205,6 +205,27 @@ describe("FileSystemTier", () => {
       assert.isAtMost(directoryBytes(directory), 0.9 * before / 4)
     }))
 
+  it.scoped("over the bound, unreadable files under a tier name go first, then the oldest entries", () =>
+    Effect.gen(function*() {
+      const directory = tempDir()
+      const junk = path.join(directory, "cd".repeat(32))
+      fs.writeFileSync(junk, "{\"v\":1,\"key\":\"torn".padEnd(1500, "x"))
+      fs.writeFileSync(path.join(directory, "README"), "x".repeat(5000))
+      const tier = yield* scopedTier(directory, { maxBytes: 4000 })
+      const value = "y".repeat(550)
+      for (let i = 0; i < 5; i++) yield* tier.set(`key:${i}`, entry(i, value, 3_600_000))
+      yield* TestClock.adjust("1 minute")
+      yield* eventually("the unreadable file is removed", () => !fs.existsSync(junk))
+      const read = yield* tier.getMany(["key:0", "key:1", "key:2", "key:3", "key:4"], Schema.String)
+      assert.isTrue(read.every((result) => result !== undefined), "every entry stays: the junk made the room")
+      assert.isTrue(fs.existsSync(path.join(directory, "README")), "a foreign name is neither counted nor removed")
+      for (let i = 5; i < 8; i++) yield* tier.set(`key:${i}`, entry(i, value, 3_600_000))
+      const after = yield* tier.getMany(["key:0", "key:7"], Schema.String)
+      assert.isUndefined(after[0], "the oldest entry made room next")
+      assert.isDefined(after[1])
+      assert.isAtMost(directoryBytes(directory) - 5000, 4000)
+    }))
+
   it.effect("invalid options are a defect naming the option", () =>
     Effect.gen(function*() {
       for (
