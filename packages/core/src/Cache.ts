@@ -247,6 +247,18 @@ export interface Cache {
     compute: Effect.Effect<A, E, R>,
     options?: EntryOptions<NoInfer<A>, EC> & ErrorSchemaFits<E, EC>
   ) => Effect.Effect<A, E | ComputeTimeoutError, R>
+  /** See the `getMany` accessor. */
+  readonly getMany: <A, I>(
+    keys: ReadonlyArray<string>,
+    schema: Schema.Schema<A, I>
+  ) => Effect.Effect<ReadonlyArray<Option.Option<A>>>
+  /** See the `getOrComputeMany` accessor. */
+  readonly getOrComputeMany: <A, I, E, R>(
+    keys: ReadonlyArray<string>,
+    schema: Schema.Schema<A, I>,
+    computeMissing: (keys: ReadonlyArray<string>) => Effect.Effect<Computed<A>, E, R>,
+    options?: EntryOptions<NoInfer<A>, any> | ((key: string) => EntryOptions<NoInfer<A>, any> | undefined)
+  ) => Effect.Effect<ReadonlyArray<Option.Option<A>>, E | ComputeTimeoutError, R>
   /** See the `refresh` accessor. */
   readonly refresh: <A, I, E, R>(
     key: string,
@@ -339,6 +351,55 @@ export const getOrCompute = <A, I, E, R, EC = never>(
   options?: EntryOptions<NoInfer<A>, EC> & ErrorSchemaFits<E, EC>
 ): Effect.Effect<A, E | ComputeTimeoutError, R | Cache> =>
   internal.accessGetOrCompute(key, schema, compute, options as EntryOptions | undefined)
+
+/**
+ * The values of `keys` (in their order) as `get` would give them, read with
+ * one `getMany` per tier for the whole batch (one `MGET` per slot on Redis).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const getMany = <A, I>(
+  keys: ReadonlyArray<string>,
+  schema: Schema.Schema<A, I>
+): Effect.Effect<ReadonlyArray<Option.Option<A>>, never, Cache> =>
+  Effect.flatMap(Cache, (cache) => cache.getMany(keys, schema))
+
+/**
+ * What a batched compute gives: the values it found, by key (a `Map`, or
+ * `[key, value]` pairs). A key it leaves out has no value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Computed<A> = ReadonlyMap<string, A> | Iterable<readonly [string, A]>
+
+/**
+ * `getOrCompute` for a batch: one read per tier for all `keys`, then one call
+ * of `computeMissing` with only the keys that missed and are not being
+ * computed already (those are joined, as `getOrCompute` joins them), each
+ * value stored as `getOrCompute` stores it. Results are in the caller's
+ * order (a key given twice is read and computed once).
+ *
+ * - A key `computeMissing` leaves out is `None` and nothing is stored for it
+ *   (to cache "not found", compute an `Option` with an `Option` schema).
+ * - `options` may be a function of the key (per-key freshness); stale
+ *   serving (`staleWhileRevalidate`, `staleIfError`, `refreshAfter`) works
+ *   per key, a key's refresh calling `computeMissing([key])`.
+ * - A failure of `computeMissing` fails every key computed by it (keys with a
+ *   stale value within `staleIfError` serve it instead), and so the call.
+ * - Negative caching (`errorTtl`) is not applied to batches.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const getOrComputeMany = <A, I, E, R>(
+  keys: ReadonlyArray<string>,
+  schema: Schema.Schema<A, I>,
+  computeMissing: (keys: ReadonlyArray<string>) => Effect.Effect<Computed<A>, E, R>,
+  options?: EntryOptions<NoInfer<A>, any> | ((key: string) => EntryOptions<NoInfer<A>, any> | undefined)
+): Effect.Effect<ReadonlyArray<Option.Option<A>>, E | ComputeTimeoutError, R | Cache> =>
+  Effect.flatMap(Cache, (cache) => cache.getOrComputeMany(keys, schema, computeMissing, options))
 
 /**
  * Recomputes `key` in the background, in a fiber of the cache layer's scope

@@ -11,6 +11,7 @@ import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Api from "../Cache.js"
 import type { CacheTier as Tier } from "../CacheTier.js"
+import * as Batch from "./batch.js"
 import { tag as busTag } from "./bus.js"
 import { tag, TypeId } from "./cacheTag.js"
 import type { ComputeTimeoutError } from "./errors.js"
@@ -71,6 +72,22 @@ class CacheImpl implements Api.Cache {
     options?: Api.EntryOptions<NoInfer<A>, EC> & Api.ErrorSchemaFits<E, EC>
   ): Effect.Effect<A, E | ComputeTimeoutError, R> {
     return ReadPath.getOrCompute(this.state, key, schema, compute, options)
+  }
+
+  getMany<A, I>(
+    keys: ReadonlyArray<string>,
+    schema: Schema.Schema<A, I>
+  ): Effect.Effect<ReadonlyArray<Option.Option<A>>> {
+    return Batch.getMany(this.state, keys, schema)
+  }
+
+  getOrComputeMany<A, I, E, R>(
+    keys: ReadonlyArray<string>,
+    schema: Schema.Schema<A, I>,
+    computeMissing: (keys: ReadonlyArray<string>) => Effect.Effect<Api.Computed<A>, E, R>,
+    options?: Api.EntryOptions<NoInfer<A>, any> | ((key: string) => Api.EntryOptions<NoInfer<A>, any> | undefined)
+  ): Effect.Effect<ReadonlyArray<Option.Option<A>>, E | ComputeTimeoutError, R> {
+    return Batch.getOrComputeMany(this.state, keys, schema, computeMissing, options as any)
   }
 
   refresh<A, I, E, R>(

@@ -90,6 +90,10 @@ export class Inflight {
     return { flight, started: true }
   }
 
+  has(key: string): boolean {
+    return this.flights.has(key)
+  }
+
   /** Removes the flight if it is still the registered one for its key. */
   release(flight: Flight): void {
     if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key)

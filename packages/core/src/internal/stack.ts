@@ -161,6 +161,54 @@ const readOn = <A>(
   return Effect.isEffect(rest) ? rest : Effect.succeed(rest)
 }
 
+/**
+ * The read-through of a batch: one `getMany` per member for the keys still
+ * missing (one `MGET` per slot on Redis), promoting hits into the members
+ * above as `read` does. Results in the keys' order.
+ * @internal
+ */
+export const readMany = <A>(
+  members: ReadonlyArray<Tier>,
+  keys: ReadonlyArray<string>,
+  schema: Schema.Schema<A, any>,
+  errorSchema: Schema.Schema<any, any> | undefined,
+  now: number,
+  observer: ReadObserver = silentObserver
+): Effect.Effect<Array<Entry<A> | undefined>> => {
+  const results: Array<Entry<A> | undefined> = new Array(keys.length).fill(undefined)
+  const promotions: Array<Effect.Effect<Entry<A>>> = []
+  const settle = (index: number, positions: ReadonlyArray<number>, read: ReadonlyArray<ReadResult<A>>) => {
+    const missing: Array<number> = []
+    positions.forEach((position, i) => {
+      const hit = found(members, index, keys[position], read[i], now, observer)
+      if (hit === undefined) missing.push(position)
+      else if (Effect.isEffect(hit)) promotions.push(Effect.tap(hit, (entry) => (results[position] = entry)))
+      else results[position] = hit
+    })
+    return missing
+  }
+  const from = (index: number, positions: ReadonlyArray<number>): Effect.Effect<void> => {
+    if (index === members.length || positions.length === 0) return Effect.void
+    const member = members[index]
+    const sync = member.sync
+    if (sync !== undefined) {
+      const read = positions.map((position) => sync.get(keys[position], schema, errorSchema, now))
+      return from(index + 1, settle(index, positions, read))
+    }
+    return Effect.matchEffect(member.getMany(positions.map((position) => keys[position]), schema, errorSchema), {
+      onFailure: (error) => {
+        observer.error(index, error)
+        return Effect.zipRight(logTierError(error, member), from(index + 1, positions))
+      },
+      onSuccess: (read) => from(index + 1, settle(index, positions, read))
+    })
+  }
+  return from(0, keys.map((_, position) => position)).pipe(
+    Effect.zipRight(Effect.all(promotions, { concurrency: "unbounded", discard: true })),
+    Effect.as(results)
+  )
+}
+
 /** The entry (promoted) when `result` is a hit; `undefined` to read on. */
 const found = <A>(
   members: ReadonlyArray<Tier>,
