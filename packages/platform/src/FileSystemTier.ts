@@ -18,8 +18,11 @@
  *   older than a minute (a crash between write and rename), and prunes to the
  *   bound. Files whose names the tier does not write are left alone and not
  *   counted; `~tag:` / `~clear:` records are counted and never removed.
- * - `kind` is `"local"` by default; `"shared"` when several processes (or
- *   several `Cache` instances with a bus between them) use one directory.
+ * - `kind` is `"local"` by default: the directory is this tier's own, and
+ *   once the first sweep has listed it, a read of a file it does not know is
+ *   a miss without a disk read (files added behind its back are seen after
+ *   the next sweep). `"shared"` when several processes (or several `Cache`
+ *   instances with a bus between them) use one directory.
  *
  * See docs/platform-tiers.md.
  *

@@ -88,16 +88,36 @@ describe("FileSystemTier", () => {
       assert.instanceOf(yield* tier.get("k", Schema.String), CacheTier.DecodeFailure)
     }))
 
-  it.effect("a foreign file under a key's name is a miss (DecodeFailure); a rewrite replaces it", () =>
+  it.scoped("a foreign file under a key's name is a miss (DecodeFailure); a rewrite replaces it", () =>
     Effect.gen(function*() {
       const directory = tempDir()
-      const tier = yield* tierIn(directory)
       fs.writeFileSync(fileOf(directory, "k"), "not an envelope \u0000\u00ff")
+      fs.writeFileSync(fileOf(directory, "k2"), JSON.stringify({ v: 2, key: "k2" }))
+      const tier = yield* scopedTier(directory)
       assert.instanceOf(yield* tier.get("k", Schema.String), CacheTier.DecodeFailure)
-      fs.writeFileSync(fileOf(directory, "k"), JSON.stringify({ v: 2, key: "k" }))
-      assert.instanceOf(yield* tier.get("k", Schema.String), CacheTier.DecodeFailure)
+      assert.instanceOf(yield* tier.get("k2", Schema.String), CacheTier.DecodeFailure)
       yield* tier.set("k", entry(0))
       assert.strictEqual(((yield* tier.get("k", Schema.String)) as CacheTier.Entry<string>).value, "v")
+    }))
+
+  it.scoped("kind local: a file put in the folder behind the tier's back is seen after the next sweep", () =>
+    Effect.gen(function*() {
+      const directory = tempDir()
+      const tier = yield* scopedTier(directory, { pruneInterval: "1 minute" })
+      yield* tier.set("k", entry(0, "v", 3_600_000))
+      const text = fs.readFileSync(fileOf(directory, "k"), "utf8")
+      fs.writeFileSync(fileOf(directory, "copied"), text.replace("\"key\":\"k\"", "\"key\":\"copied\""))
+      yield* TestClock.adjust("1 minute")
+      yield* eventually("the copied file is read", () => fs.existsSync(fileOf(directory, "copied")))
+      for (let i = 0; i < 500; i++) {
+        const read = yield* tier.get("copied", Schema.String)
+        if (read !== undefined) {
+          assert.strictEqual((read as CacheTier.Entry<string>).value, "v")
+          return
+        }
+        yield* TestServices.provideLive(Effect.sleep("10 millis"))
+      }
+      assert.fail("the copied file was never read")
     }))
 
   it.scoped("the sweep removes expired entries' files, keeps live ones and records", () =>

@@ -74,6 +74,12 @@ export class DiskIndex {
   /** The sum of `files`' bytes. */
   bytes = 0
 
+  /**
+   * Every tier file in the directory is in `files` (a first sweep listed them;
+   * this process's writes and removals since are applied).
+   */
+  complete = false
+
   /** Files put since the running sweep listed the directory: not gone though its listing lacks them. */
   readonly touched = new Set<string>()
 

@@ -107,6 +107,7 @@ export const make = (
           ),
         { concurrency: CONCURRENCY, discard: true }
       )
+      index.complete = true
       return names.filter(isTempName)
     })
 

@@ -29,14 +29,16 @@ export const makeDirectory = (directory: string): Effect.Effect<void, never, Fil
 
 /**
  * The store over an existing `directory`; `makeRoom` runs after a write that
- * takes `index.bytes` over `maxBytes`.
+ * takes `index.bytes` over `maxBytes`. `onlyWriter` (kind `"local"`): once the
+ * index is complete, a file it does not know is absent without a read.
  * @internal
  */
 export const make = (
   directory: string,
   index: DiskIndex,
   maxBytes: number,
-  makeRoom: Effect.Effect<void>
+  makeRoom: Effect.Effect<void>,
+  onlyWriter: boolean
 ): Effect.Effect<KeyValueStore.KeyValueStore, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -47,10 +49,15 @@ export const make = (
 
     return KeyValueStore.makeStringOnly({
       get: (key) =>
-        fs.readFileString(path.join(directory, fileName(key))).pipe(
-          Effect.map(Option.some),
-          Effect.catchIf(isNotFound, () => Effect.succeedNone)
-        ),
+        Effect.suspend(() => {
+          const name = fileName(key)
+          // most reads are of `~clear:` records that were never written: no need to ask the disk
+          if (onlyWriter && index.complete && !index.files.has(name)) return Effect.succeedNone
+          return fs.readFileString(path.join(directory, name)).pipe(
+            Effect.map(Option.some),
+            Effect.catchIf(isNotFound, () => Effect.succeedNone)
+          )
+        }),
       set: (key, value) =>
         Effect.suspend(() => {
           const name = fileName(key)

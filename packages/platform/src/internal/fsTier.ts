@@ -28,7 +28,13 @@ export const layer = (input: Input): Layer.Layer<CacheTier.CacheTier, never, Fil
       const index = new DiskIndex()
       yield* fsStore.makeDirectory(options.directory)
       const pruner = yield* fsPrune.make(options, index)
-      const store = yield* fsStore.make(options.directory, index, options.maxBytes, pruner.sweep)
+      const store = yield* fsStore.make(
+        options.directory,
+        index,
+        options.maxBytes,
+        pruner.sweep,
+        options.kind === "local"
+      )
       yield* Effect.forkScoped(pruner.run)
       return yield* kvTier.make({
         name: options.name,
