@@ -1,4 +1,4 @@
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { CacheTier, Validate } from "@layercake/core"
 import * as Conformance from "@layercake/core/testing/conformance"
 import * as Cause from "effect/Cause"
@@ -17,7 +17,15 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as FileSystemTier from "../src/FileSystemTier.js"
 
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "layercake-fs-"))
+const tempDirs: Array<string> = []
+const tempDir = () => {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), "layercake-fs-"))
+  tempDirs.push(directory)
+  return directory
+}
+afterAll(() => {
+  for (const directory of tempDirs) fs.rmSync(directory, { recursive: true, force: true })
+})
 
 Conformance.run("FileSystemTier", () => FileSystemTier.layer({ directory: tempDir() }), { kind: "local" })
 Conformance.run(
