@@ -29,8 +29,8 @@ afterAll(() => {
 
 Conformance.run("FileSystemTier", () => FileSystemTier.layer({ directory: tempDir() }), { kind: "local" })
 Conformance.run(
-  "FileSystemTier (maxBytes 1 MiB, pruneInterval 1 s)",
-  () => FileSystemTier.layer({ directory: tempDir(), maxBytes: 1024 * 1024, pruneInterval: "1 second" }),
+  "FileSystemTier (maxBytes 16 KiB, pruneInterval 1 s)",
+  () => FileSystemTier.layer({ directory: tempDir(), maxBytes: 16 * 1024, pruneInterval: "1 second" }),
   { kind: "local" }
 )
 Conformance.run(
