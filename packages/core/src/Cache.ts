@@ -180,8 +180,17 @@ export interface Stats {
   readonly lockTimeouts: number
   /** Fibers of computes and refreshes running now. */
   readonly inFlight: number
+  /** `(hits + staleHits + negativeHits) / (those + misses)`: the reads served from the cache; 0 before any read. */
+  readonly hitRatio: number
   readonly perTier: ReadonlyArray<
-    { readonly name: string; readonly hits: number; readonly misses: number; readonly errors: number }
+    {
+      readonly name: string
+      readonly hits: number
+      readonly misses: number
+      readonly errors: number
+      /** `hits / (hits + misses)` of the reads that reached this tier; 0 before any. */
+      readonly hitRatio: number
+    }
   >
   /** How this instance takes part in a fleet. */
   readonly fleet: FleetState
@@ -419,6 +428,77 @@ export const refresh = <A, I, E, R>(
   options?: EntryOptions<NoInfer<A>, any>
 ): Effect.Effect<void, never, R | Cache> =>
   Effect.flatMap(Cache, (cache) => cache.refresh(key, schema, compute, options))
+
+/**
+ * The TTL presets of multi-tier-cache's `CacheStrategy`, as `EntryOptions`:
+ * spread one and add freshness options, e.g.
+ * `{ ...Cache.Strategy.ShortTerm, staleWhileRevalidate: "1 minute" }`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Strategy: {
+  /** 10 seconds: data that changes all the time (prices, presence). */
+  readonly RealTime: EntryOptions
+  /** 5 minutes (the layer's default `defaultTtl`). */
+  readonly ShortTerm: EntryOptions
+  /** 1 hour. */
+  readonly MediumTerm: EntryOptions
+  /** 3 hours. */
+  readonly LongTerm: EntryOptions
+  /** A ttl of your own, with freshness options. */
+  readonly Custom: (ttl: Duration.DurationInput, options?: FreshnessOptions) => EntryOptions
+} = {
+  RealTime: { ttl: "10 seconds" },
+  ShortTerm: { ttl: "5 minutes" },
+  MediumTerm: { ttl: "1 hour" },
+  LongTerm: { ttl: "3 hours" },
+  Custom: (ttl, options) => ({ ...options, ttl })
+}
+
+/**
+ * The options of `cached`: the key (a prefix, followed by the arguments as
+ * JSON, or a function of the arguments), the value's schema and the entry's
+ * options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CachedOptions<Args extends ReadonlyArray<unknown>, A, I> = EntryOptions<A, any> & {
+  readonly key: string | ((...args: Args) => string)
+  readonly schema: Schema.Schema<A, I>
+}
+
+/**
+ * Turns a function returning an Effect into the same function served from
+ * the cache: each call is a `getOrCompute` of the key its arguments give.
+ *
+ * @example
+ * ```ts
+ * import { Cache } from "@layercake/core"
+ * import { Effect, Schema } from "effect"
+ *
+ * const User = Schema.Struct({ id: Schema.Number, name: Schema.String })
+ * const loadUser = (id: number) => Effect.succeed({ id, name: `user ${id}` })
+ *
+ * // getUser(42) reads "user:[42]", or calls loadUser(42) and stores its value
+ * const getUser = Cache.cached({ key: "user", schema: User, ttl: "1 minute" })(loadUser)
+ * ```
+ *
+ * A string `key` is followed by the arguments as JSON (`user:[42]`): give a
+ * function of the arguments when they are not plain data (it must give the
+ * same key for arguments that give the same value).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const cached = <Args extends ReadonlyArray<unknown>, A, I>(options: CachedOptions<Args, A, I>) => {
+  const { key, schema, ...entryOptions } = options
+  const keyOf = typeof key === "function" ? key : (...args: Args) => `${key}:${JSON.stringify(args)}`
+  return <E, R>(fn: (...args: Args) => Effect.Effect<A, E, R>) =>
+  (...args: Args): Effect.Effect<A, E | ComputeTimeoutError, R | Cache> =>
+    internal.accessGetOrCompute(keyOf(...args), schema, Effect.suspend(() => fn(...args)), entryOptions as EntryOptions)
+}
 
 /**
  * `Some` while the entry is fresh or stale within `staleWhileRevalidate`; starts

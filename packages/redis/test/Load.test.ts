@@ -70,7 +70,7 @@ describe("RedisTier under load", () => {
           const { stats, stored, values } = yield* misses(count).pipe(Effect.provide(warnings.layer))
           assert.strictEqual(values.length, count)
           assert.deepStrictEqual(values[count - 1], profile(count - 1))
-          assert.deepStrictEqual(redisStats(stats), { name: "redis", hits: 0, misses: count, errors: 0 })
+          assert.deepStrictEqual(redisStats(stats), { name: "redis", hits: 0, misses: count, errors: 0, hitRatio: 0 })
           assert.strictEqual(stored, count)
           assert.deepStrictEqual(warnings.lines, [])
         }),
@@ -115,7 +115,13 @@ describe("RedisTier under load", () => {
           // reads (plain GET) reached Redis; every fence and write (scripts) failed with NOPERM: Redis
           // answers, so the circuit never opened
           for (const stats of [a, b]) {
-            assert.deepStrictEqual(redisStats(stats), { name: "redis", hits: 0, misses: 1_000, errors: 2_000 })
+            assert.deepStrictEqual(redisStats(stats), {
+              name: "redis",
+              hits: 0,
+              misses: 1_000,
+              errors: 2_000,
+              hitRatio: 0
+            })
           }
           assert.isFalse(warnings.lines.some((line) => line.includes("circuit")), warnings.lines.join("\n"))
           // one warning per instance and kind (fence, set); the other 3,992 went to debug

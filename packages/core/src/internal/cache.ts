@@ -27,6 +27,8 @@ import * as Writes from "./writes.js"
 /** The health of a bus that tells nothing of itself (in-process). */
 const connectedBus = { connected: true, gaps: 0, replayed: 0, dropped: 0, publishRetries: 0 }
 
+const ratio = (part: number, whole: number): number => whole === 0 ? 0 : part / whole
+
 /** The default clock, for background bookkeeping that must not follow a TestClock. */
 const liveClock = Clock.make()
 
@@ -52,10 +54,13 @@ class CacheImpl implements Api.Cache {
     })
     this.stats = Effect.zipWith(FiberSet.size(state.fibers), busHealth, (inFlight, bus) => {
       state.counters.flush()
+      const values = state.counters.values
+      const served = values.hits + values.staleHits + values.negativeHits
       return {
-        ...state.counters.values,
+        ...values,
+        hitRatio: ratio(served, served + values.misses),
         inFlight,
-        perTier: state.counters.tiers.map((tier) => ({ ...tier })),
+        perTier: state.counters.tiers.map((tier) => ({ ...tier, hitRatio: ratio(tier.hits, tier.hits + tier.misses) })),
         fleet: { bus, lock: Option.isSome(state.lock), suspect: state.suspectKeys.size + state.suspectAll }
       }
     })
