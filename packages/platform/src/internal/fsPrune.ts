@@ -148,8 +148,9 @@ export const make = (
       }
       if (index.bytes > lowWaterBytes) {
         yield* Effect.logWarning(
-          `layercake: FileSystemTier "${options.name}" holds ${index.bytes} bytes after removing every entry it could ` +
-            `(maxBytes ${maxBytes}): the rest are ~tag: / ~clear: records, which are never removed`
+          `layercake: FileSystemTier "${options.name}" still holds ${index.bytes} bytes after a prune ` +
+            `(maxBytes ${maxBytes}): ~tag: / ~clear: records, which are never removed, files it could not ` +
+            `remove, or writes during the prune`
         )
       }
       return evicted
