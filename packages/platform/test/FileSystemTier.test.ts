@@ -192,7 +192,7 @@ describe("FileSystemTier", () => {
       assert.strictEqual(((yield* tier.get("key:9999", Schema.String)) as CacheTier.Entry<string>).value, value)
       // the low-water mark: a prune leaves at most 90 %, and entries were not all thrown away
       assert.isAtLeast(files, Math.floor((0.9 * maxBytes) / entryBytes) - Math.ceil(maxBytes / 10 / entryBytes))
-    }), { timeout: 60_000 })
+    }), { timeout: 120_000 })
 
   it.scopedLive(
     "the disk bound holds under 10k concurrent writes (16 at a time), within 16 entries' slack",
