@@ -196,6 +196,60 @@ describe("HttpCache over a Node server", () => {
       assert.strictEqual(yield* calls.of("hello"), 2)
     }))
 
+  it.scopedLive("stores by s-maxage, max-age, Expires and Age; never no-store, private or Vary: *; revalidates no-cache", () =>
+    Effect.gen(function*() {
+      const calls = yield* makeCalls
+      const route = (
+        name: string,
+        headers: Record<string, string>,
+        notModified: (request: HttpServerRequest.HttpServerRequest) => boolean = () => false
+      ) =>
+        HttpRouter.get(
+          `/${name}`,
+          Effect.gen(function*() {
+            const request = yield* HttpServerRequest.HttpServerRequest
+            yield* calls.count(name)
+            return notModified(request)
+              ? HttpServerResponse.empty({ status: 304, headers })
+              : HttpServerResponse.text(name, { headers })
+          })
+        )
+      const server = yield* serve(HttpRouter.empty.pipe(
+        route("s-maxage", { "cache-control": "max-age=0, s-maxage=60" }),
+        route("expires", { expires: new Date(Date.now() + 60_000).toUTCString() }),
+        route("aged", { "cache-control": "max-age=60", age: "60" }),
+        route("no-store", { "cache-control": "no-store, max-age=60" }),
+        route("private", { "cache-control": "private, max-age=60" }),
+        route("vary-star", { "cache-control": "max-age=60", vary: "*" }),
+        route(
+          "no-cache",
+          { "cache-control": "no-cache, max-age=60", etag: "\"n1\"" },
+          (request) => request.headers["if-none-match"] === "\"n1\""
+        )
+      ))
+      const twice = (name: string) => Effect.flatMap(get(server.url(`/${name}`)), () => get(server.url(`/${name}`)))
+
+      for (const name of ["s-maxage", "expires"]) {
+        const second = yield* twice(name)
+        assert.strictEqual(second.body, name)
+        assert.isTrue(isHit(second), name)
+        assert.strictEqual(yield* calls.of(name), 1, name)
+      }
+      // Age: 60 of max-age=60: stale on arrival; no-store, private, Vary: * never stored.
+      for (const name of ["aged", "no-store", "private", "vary-star"]) {
+        const second = yield* twice(name)
+        assert.strictEqual(second.body, name)
+        assert.isFalse(isHit(second), name)
+        assert.strictEqual(yield* calls.of(name), 2, name)
+      }
+      // no-cache: stored, but every use asks the origin first (here with the ETag, answered 304).
+      const revalidated = yield* twice("no-cache")
+      assert.strictEqual(revalidated.status, 200)
+      assert.strictEqual(revalidated.body, "no-cache")
+      assert.include(cacheStatus(revalidated.headers.get("cache-status")), "fwd-status=304")
+      assert.strictEqual(yield* calls.of("no-cache"), 2)
+    }))
+
   it.scopedLive("serves a HEAD after a GET from the GET's entry: no body, the GET's headers", () =>
     Effect.gen(function*() {
       const calls = yield* makeCalls
