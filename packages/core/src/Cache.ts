@@ -464,7 +464,7 @@ export const Strategy: {
  * @since 0.1.0
  * @category models
  */
-export type CachedOptions<Args extends ReadonlyArray<unknown>, A, I> = EntryOptions<A, any> & {
+export type CachedOptions<Args extends ReadonlyArray<any>, A, I> = EntryOptions<A, any> & {
   readonly key: string | ((...args: Args) => string)
   readonly schema: Schema.Schema<A, I>
 }
@@ -492,10 +492,10 @@ export type CachedOptions<Args extends ReadonlyArray<unknown>, A, I> = EntryOpti
  * @since 0.1.0
  * @category constructors
  */
-export const cached = <Args extends ReadonlyArray<unknown>, A, I>(options: CachedOptions<Args, A, I>) => {
+export const cached = <A, I, K extends ReadonlyArray<any> = ReadonlyArray<any>>(options: CachedOptions<K, A, I>) => {
   const { key, schema, ...entryOptions } = options
-  const keyOf = typeof key === "function" ? key : (...args: Args) => `${key}:${JSON.stringify(args)}`
-  return <E, R>(fn: (...args: Args) => Effect.Effect<A, E, R>) =>
+  const keyOf = typeof key === "function" ? key : (...args: K) => `${key}:${JSON.stringify(args)}`
+  return <Args extends K, E, R>(fn: (...args: Args) => Effect.Effect<A, E, R>) =>
   (...args: Args): Effect.Effect<A, E | ComputeTimeoutError, R | Cache> =>
     internal.accessGetOrCompute(keyOf(...args), schema, Effect.suspend(() => fn(...args)), entryOptions as EntryOptions)
 }

@@ -22,3 +22,8 @@ export * as Validate from "./Validate.js"
  * @since 0.1.0
  */
 export * as DistributedLock from "./DistributedLock.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as CachedRequestResolver from "./CachedRequestResolver.js"

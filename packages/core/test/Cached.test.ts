@@ -50,7 +50,7 @@ describe("Cache.Strategy", () => {
         [Cache.Strategy.ShortTerm.ttl, Cache.Strategy.MediumTerm.ttl, Cache.Strategy.LongTerm.ttl],
         ["5 minutes", "1 hour", "3 hours"]
       )
-      const options = { ...Cache.Strategy.RealTime, staleWhileRevalidate: "1 minute" }
+      const options: Cache.EntryOptions = { ...Cache.Strategy.RealTime, staleWhileRevalidate: "1 minute" }
       yield* cache.getOrCompute("k", Schema.String, Effect.succeed("v1"), options)
       yield* TestClock.adjust("30 seconds")
       assert.strictEqual(yield* cache.getOrCompute("k", Schema.String, Effect.succeed("v2"), options), "v1")
