@@ -5,6 +5,7 @@
  * The origin (`server.ts`): `GET /users`, ~1 ms of CPU then a ~1 KB JSON
  * render, `Cache-Control: public, max-age=3600` and an ETag. Three rows:
  *   origin           the app alone: every request runs the handler
+ *   floor            the same bytes with no work and no middleware: the server's own cost
  *   cached hit       the same app behind the middleware (warmed): every request a hit
  *   cached 304       the same, with the stored ETag in If-None-Match: a 304 from the cache
  * The server and the load generator (`load.ts`, keep-alive `node:http`
@@ -99,6 +100,7 @@ try {
   await first.text()
   rows.push(
     { name: "origin", url: `http://127.0.0.1:${origin.port}/users`, headers: [] },
+    { name: "floor (no work, no cache)", url: `http://127.0.0.1:${origin.port}/floor`, headers: [] },
     { name: "cached hit", url: cachedUrl, headers: [] },
     { name: "cached 304", url: cachedUrl, headers: [`if-none-match: ${etag}`] }
   )

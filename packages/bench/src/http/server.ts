@@ -5,7 +5,9 @@
  * render built fresh per request. `cached` puts the same app behind
  * `HttpCache.middleware()` over `Cache` + `MemoryTier`; the response says
  * `public, max-age=3600` with an ETag, so after the first request every GET
- * is a hit. Prints `{"port":N}` on stdout once listening on a free port.
+ * is a hit. `GET /floor` sends the same bytes with no work and no cache
+ * headers (the bench asks it of the `origin` server): the server's own cost.
+ * Prints `{"port":N}` on stdout once listening on a free port.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -36,16 +38,22 @@ const render = () =>
     users: Array.from({ length: 12 }, (_, id) => ({ id, name: `user-${id}`, email: `user-${id}@example.com` }))
   })
 
-export const app = HttpRouter.empty.pipe(HttpRouter.get(
-  "/users",
-  Effect.sync(() => {
-    work()
-    return HttpServerResponse.text(render(), {
-      contentType: "application/json",
-      headers: { "cache-control": "public, max-age=3600", etag: "\"users-v1\"" }
+const rendered = render()
+
+export const app = HttpRouter.empty.pipe(
+  HttpRouter.get(
+    "/users",
+    Effect.sync(() => {
+      work()
+      return HttpServerResponse.text(render(), {
+        contentType: "application/json",
+        headers: { "cache-control": "public, max-age=3600", etag: "\"users-v1\"" }
+      })
     })
-  })
-))
+  ),
+  // The floor: the same bytes with no work and no cache headers, what the server itself costs.
+  HttpRouter.get("/floor", Effect.sync(() => HttpServerResponse.text(rendered, { contentType: "application/json" })))
+)
 
 const announce = Layer.effectDiscard(Effect.flatMap(HttpServer.HttpServer, ({ address }) =>
   Effect.sync(() => {
