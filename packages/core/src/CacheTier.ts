@@ -10,13 +10,16 @@
  * @since 0.1.0
  */
 import type * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as errors from "./internal/errors.js"
 import * as glob from "./internal/glob.js"
 import * as internalStack from "./internal/stack.js"
 import * as internal from "./internal/tier.js"
+import * as middleware from "./internal/tierMiddleware.js"
 
 /**
  * @since 0.1.0
@@ -350,3 +353,145 @@ export const globMatcher: (pattern: string) => (text: string) => boolean = glob.
  */
 export const capLifetime: (entry: Entry<any>, now: number, maxTtl: number | undefined) => Entry<any> =
   internal.capLifetime
+
+/**
+ * What `withTimeout`, `withRetry` and `withCircuitBreaker` return: a function
+ * of a tier, giving the wrapped tier, or of a tier layer, giving a layer of
+ * the wrapped tier (so that it pipes where tiers are composed, inside
+ * `stack`). A layer is wrapped each time it is built, so each build has its
+ * own state (a breaker of its own). The wrapped tier keeps the name, kind
+ * and `maxTtl` of the tier. A stack is refused (a defect): wrap its members.
+ *
+ * See docs/tier-middleware.md.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Middleware {
+  <Self extends CacheTier | Layer.Layer<CacheTier, any, any>>(
+    self: Self
+  ): Self extends Layer.Layer<CacheTier, infer E, infer R> ? Layer.Layer<CacheTier, E, R> : CacheTier
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TimeoutOptions {
+  /** The longest one operation may take, by the Effect `Clock`; then it fails with reason `"Timeout"`. */
+  readonly timeout: Duration.DurationInput
+  /**
+   * The operations bounded (`getMany` is a `"get"`, `setMany` a `"set"`,
+   * `deleteMatching` a `"clear"`). Default: all of them.
+   */
+  readonly operations?: ReadonlyArray<TierError["operation"]> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryOptions {
+  /** Attempts after the first. Default 2. */
+  readonly times?: number | undefined
+  /** The first delay of the jittered exponential backoff (doubling, each ×0.8–1.2). Default 20 ms. */
+  readonly delay?: Duration.DurationInput | undefined
+  /** The delays, instead of the backoff (`times` still bounds the attempts); not with `delay`. */
+  readonly schedule?: Schedule.Schedule<unknown, TierError> | undefined
+  /**
+   * The failures retried. Default `["Unavailable", "Timeout"]`. `"Unknown"`
+   * may be added; `"Encode"` (the same value fails the same way) and
+   * `"CircuitOpen"` (meant to fail fast) cannot.
+   */
+  readonly reasons?: ReadonlyArray<"Unavailable" | "Timeout" | "Unknown"> | undefined
+  /** The operations retried, named as in `TimeoutOptions.operations`. Default: all of them (all are idempotent). */
+  readonly operations?: ReadonlyArray<TierError["operation"]> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures (`"Unavailable"`, `"Timeout"`, `"CircuitOpen"` from further in) that open the circuit. Default 5. */
+  readonly failureThreshold?: number | undefined
+  /** How long the circuit stays open before one probe call is let through. Default 5 seconds. */
+  readonly openFor?: Duration.DurationInput | undefined
+}
+
+/**
+ * Bounds each operation of a tier by `timeout` on the Effect `Clock` (so
+ * `TestClock` drives it): an operation still running then is interrupted and
+ * fails with a `TierError` of reason `"Timeout"` naming the tier. `fence` and
+ * `deleteMatching` are bounded like the rest; `sync` access is kept as it is
+ * (it is synchronous, there is nothing to wait for).
+ *
+ * @example
+ * ```ts
+ * import { CacheTier } from "@layercake/core"
+ * import { SharedTier } from "@layercake/core/testing"
+ * import { MemoryTier } from "@layercake/memory"
+ *
+ * const tiers = CacheTier.stack(
+ *   MemoryTier.layer(),
+ *   SharedTier.layer().pipe(CacheTier.withTimeout({ timeout: "50 millis" }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category middleware
+ */
+export const withTimeout: (options: TimeoutOptions) => Middleware = middleware.withTimeout
+
+/**
+ * Retries operations of a tier that fail with reason `"Unavailable"` or
+ * `"Timeout"` (see `RetryOptions.reasons`), `times` times, with jittered
+ * exponential backoff. Reads that end in a `DecodeFailure` are answers, not
+ * failures, and are not retried. A retried read adds its delays to the
+ * latency of the cache read that waits for it: keep `times` and `delay`
+ * small, and put `withTimeout` inside to bound each attempt. `sync` access
+ * is kept (its reads cannot fail; its writes are not retried).
+ *
+ * @example
+ * ```ts
+ * import { CacheTier } from "@layercake/core"
+ * import { SharedTier } from "@layercake/core/testing"
+ *
+ * const shared = SharedTier.layer().pipe(
+ *   CacheTier.withTimeout({ timeout: "50 millis" }), // each attempt
+ *   CacheTier.withRetry({ times: 2, delay: "10 millis" })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category middleware
+ */
+export const withRetry: (options?: RetryOptions) => Middleware = middleware.withRetry
+
+/**
+ * A circuit breaker around a tier: after `failureThreshold` consecutive
+ * failures (`"Unavailable"`, `"Timeout"`) every operation fails at once with
+ * reason `"CircuitOpen"` for `openFor`; then one call goes through as a probe
+ * while the others still fail fast. The probe's success closes the circuit,
+ * its failure opens it again; nothing else closes it (a call admitted before
+ * the circuit opened that succeeds late does not). A reply error
+ * (`"Unknown"`) shows the store answers; an `"Encode"` refusal says nothing.
+ * Opening and closing are logged once each (warning, info). Times from the
+ * Effect `Clock`. The wrapped tier has no `sync` access, which would bypass
+ * the breaker.
+ *
+ * @example
+ * ```ts
+ * import { CacheTier } from "@layercake/core"
+ * import { SharedTier } from "@layercake/core/testing"
+ *
+ * const shared = SharedTier.layer().pipe(
+ *   CacheTier.withTimeout({ timeout: "50 millis" }),
+ *   CacheTier.withCircuitBreaker({ failureThreshold: 5, openFor: "5 seconds" })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category middleware
+ */
+export const withCircuitBreaker: (options?: CircuitBreakerOptions) => Middleware = middleware.withCircuitBreaker
