@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type * as Effect from "effect/Effect"
 import type * as Request from "effect/Request"
 import type * as RequestResolver from "effect/RequestResolver"
 import type * as Schema from "effect/Schema"
@@ -23,7 +24,9 @@ export type Options<A extends Request.Request<any, any>, I> = Cache.EntryOptions
 }
 
 /**
- * A resolver that reads a batch of requests with `Cache.getOrComputeMany`:
+ * A resolver (made in an Effect that captures the `Cache` and the resolver's
+ * requirements, as `RequestResolver.contextFromEffect` does) that reads a
+ * batch of requests with `Cache.getOrComputeMany`:
  * hits complete at once, concurrent requests for one key share one
  * resolution (also across batches and with `Cache.getOrCompute` callers of
  * that key), and the misses go to `resolver` in one batch. A request the
@@ -44,13 +47,15 @@ export type Options<A extends Request.Request<any, any>, I> = Cache.EntryOptions
  *     discard: true
  *   })
  * )
- * const cached = CachedRequestResolver.make(fromDatabase, {
- *   key: (request) => `user:${request.id}`,
- *   schema: Schema.Struct({ id: Schema.Number, name: Schema.String }),
- *   ttl: "1 minute"
+ * const program = Effect.gen(function*() {
+ *   const cached = yield* CachedRequestResolver.make(fromDatabase, {
+ *     key: (request) => `user:${request.id}`,
+ *     schema: Schema.Struct({ id: Schema.Number, name: Schema.String }),
+ *     ttl: "1 minute"
+ *   })
+ *   // batched: one read per tier, and one call of `fromDatabase` for the misses
+ *   return yield* Effect.forEach([1, 2, 3], (id) => Effect.request(GetUser({ id }), cached), { batching: true })
  * })
- * // batched: one read per tier, and one call of `fromDatabase` for the misses
- * const users = Effect.forEach([1, 2, 3], (id) => Effect.request(GetUser({ id }), cached), { batching: true })
  * ```
  *
  * @since 0.1.0
@@ -59,4 +64,4 @@ export type Options<A extends Request.Request<any, any>, I> = Cache.EntryOptions
 export const make: <A extends Request.Request<any, any>, R, I>(
   resolver: RequestResolver.RequestResolver<A, R>,
   options: Options<A, I>
-) => RequestResolver.RequestResolver<A, R | Cache.Cache> = internal.make
+) => Effect.Effect<RequestResolver.RequestResolver<A>, never, R | Cache.Cache> = internal.make

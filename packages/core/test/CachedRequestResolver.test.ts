@@ -31,7 +31,7 @@ const database = () => {
   return { batches, resolver }
 }
 
-const getUsers = (ids: ReadonlyArray<number>, resolver: RequestResolver.RequestResolver<GetUser, Cache.Cache>) =>
+const getUsers = (ids: ReadonlyArray<number>, resolver: RequestResolver.RequestResolver<GetUser>) =>
   Effect.forEach(ids, (id) => Effect.exit(Effect.request(GetUser({ id }), resolver)), {
     batching: true,
     concurrency: "unbounded"
@@ -41,7 +41,7 @@ describe("CachedRequestResolver", () => {
   it.scoped("answers from the cache first and sends only the misses to the resolver, in one batch", () =>
     Effect.gen(function*() {
       const { batches, resolver } = database()
-      const cached = CachedRequestResolver.make(resolver, {
+      const cached = yield* CachedRequestResolver.make(resolver, {
         key: (request) => `user:${request.id}`,
         schema: User,
         ttl: "1 minute"
@@ -60,7 +60,10 @@ describe("CachedRequestResolver", () => {
   it.scoped("a request the resolver fails gets its error, and nothing is cached for it", () =>
     Effect.gen(function*() {
       const { batches, resolver } = database()
-      const cached = CachedRequestResolver.make(resolver, { key: (request) => `user:${request.id}`, schema: User })
+      const cached = yield* CachedRequestResolver.make(resolver, {
+        key: (request) => `user:${request.id}`,
+        schema: User
+      })
       const exits = yield* getUsers([0, 1], cached)
       assert.deepStrictEqual(exits[0], Exit.fail("NotFound"))
       assert.isTrue(Exit.isSuccess(exits[1]))

@@ -11,10 +11,10 @@ import { tag } from "./cacheTag.js"
 export const make = <A extends Request.Request<any, any>, R, I>(
   resolver: RequestResolver.RequestResolver<A, R>,
   options: Api.Options<A, I>
-): RequestResolver.RequestResolver<A, R | Cache.Cache> => {
+): Effect.Effect<RequestResolver.RequestResolver<A>, never, R | Cache.Cache> => {
   const { key, schema, ...entryOptions } = options
   type Success = Request.Request.Success<A>
-  return RequestResolver.makeBatched((requests: ReadonlyArray<A>) =>
+  const batched = RequestResolver.makeBatched((requests: ReadonlyArray<A>) =>
     Effect.flatMap(Effect.zip(tag, Effect.context<R>()), ([cache, context]) => {
       const provided = RequestResolver.provideContext(resolver, context)
       const resolveAlone = (request: A) => Request.completeEffect(request, Effect.request(request, provided))
@@ -54,4 +54,5 @@ export const make = <A extends Request.Request<any, any>, R, I>(
       )
     })
   )
+  return Effect.map(Effect.context<R | Cache.Cache>(), (context) => RequestResolver.provideContext(batched, context))
 }
