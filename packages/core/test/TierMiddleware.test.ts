@@ -71,6 +71,33 @@ describe("CacheTier.withTimeout", () => {
       assert.strictEqual(((yield* tier.get("k", Schema.String)) as CacheTier.Entry<string>).value, "v")
     }))
 
+  it.scoped("the bound holds in an uninterruptible region (where the Cache stores computed values)", () =>
+    Effect.gen(function*() {
+      const faults = FaultyTier.makeFaults()
+      const tier = yield* faultyShared(faults, CacheTier.withTimeout({ timeout: "50 millis" }))
+      faults.stall("10 seconds")
+      const writer = yield* Effect.fork(Effect.exit(Effect.uninterruptible(tier.set("k", entry("w")))))
+      yield* TestHelpers.waitFor(Effect.sync(() => faults.calls.set), (calls) => calls === 1)
+      yield* TestClock.adjust("50 millis")
+      assert.strictEqual(tierErrorOf(yield* Fiber.join(writer)).reason, "Timeout")
+      faults.heal()
+      yield* TestClock.adjust("10 seconds") // the stalled write was interrupted: it never lands
+      assert.strictEqual(((yield* tier.get("k", Schema.String)) as CacheTier.Entry<string>).value, "v")
+    }))
+
+  it.scoped("interrupting the caller interrupts the operation", () =>
+    Effect.gen(function*() {
+      const faults = FaultyTier.makeFaults()
+      const tier = yield* faultyShared(faults, CacheTier.withTimeout({ timeout: "1 minute" }))
+      faults.stall("1 second")
+      const writer = yield* Effect.fork(tier.set("k", entry("w")))
+      yield* TestHelpers.waitFor(Effect.sync(() => faults.calls.set), (calls) => calls === 1)
+      yield* Fiber.interrupt(writer)
+      faults.heal()
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(((yield* tier.get("k", Schema.String)) as CacheTier.Entry<string>).value, "v")
+    }))
+
   it.scoped("keeps name, kind, maxTtl, sync and tagTimes; bounds fence and deleteMatching; `operations` narrows it", () =>
     Effect.gen(function*() {
       const local = LocalTier.make({ name: "local", maxTtl: 1_000 }).tier
