@@ -26,6 +26,10 @@
  * - Time comes from the Effect `Clock` (so `TestClock` drives it). An entry is
  *   gone once `now >= staleUntil`: it is never returned and is deleted when seen.
  *   `maxTtl` caps the lifetime of every copy written (never extends it).
+ * - `timeToIdle` (Moka's `time_to_idle`): an entry not read (`get`, `getMany`,
+ *   `sync.get`) or written for that long is gone, as if expired: a read after
+ *   that is a miss and frees its slot. Each read hit and each write renews the
+ *   deadline, which never passes the entry's own `staleUntil`. None by default.
  * - `invalidateTags` deletes the tagged entries at once; `clear(prefix)` deletes
  *   the keys starting with `prefix`. The tier never fails.
  *
@@ -80,6 +84,13 @@ export interface Options {
   readonly maxEntryBytes?: number | undefined
   /** The longest a copy lives in this tier; written entries are capped to it. None by default. */
   readonly maxTtl?: Duration.DurationInput | undefined
+  /**
+   * An entry not read or written for this long is gone from this tier (a read
+   * is then a miss), even before its `staleUntil`; each read hit and each write
+   * renews it, and it never extends an entry's life. None by default; costs 8
+   * bytes per entry when set.
+   */
+  readonly timeToIdle?: Duration.DurationInput | undefined
   /** The tier's name in stats and logs; default `"memory"` (a stack renames a clash `memory#2`). */
   readonly name?: string | undefined
   /**
@@ -91,7 +102,7 @@ export interface Options {
 
 /**
  * Builds a memory tier. Invalid options (a non-positive or non-integer
- * `maxEntries`, a non-positive `maxBytes`, an unknown `policy`, ...) are a defect naming the
+ * `maxEntries`, a non-positive `maxBytes` or `timeToIdle`, an unknown `policy`, ...) are a defect naming the
  * option, its value and what is accepted (`Validate.InvalidOptionError`).
  *
  * @since 0.1.0

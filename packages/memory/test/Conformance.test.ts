@@ -11,5 +11,10 @@ for (const policy of ["tinylfu", "lru"] as const) {
     () => MemoryTier.layer({ policy, maxEntries: 64, maxBytes: 1_000_000, maxEntryBytes: 100_000, maxTtl: "1 second" }),
     options
   )
+  Conformance.run(
+    `MemoryTier (${policy}, timeToIdle 1 s)`,
+    () => MemoryTier.layer({ policy, timeToIdle: "1 second" }),
+    options
+  )
 }
 Conformance.run("MemoryTier (default policy)", () => MemoryTier.layer(), options)

@@ -82,7 +82,7 @@ describe("SlotTimes", () => {
     const now = 1_767_225_600_000
     assert.deepStrictEqual(roundTrip(times, 1, now, now + 60_000, now + 120_000), [now, now + 60_000, now + 120_000])
     assert.deepStrictEqual(roundTrip(times, 2, now, Infinity, Infinity), [now, Infinity, Infinity])
-    assert.isFalse(times.isStaleAt(2, Number.MAX_VALUE))
+    assert.isFalse(times.isGoneAt(2, Number.MAX_VALUE))
     assert.deepStrictEqual(roundTrip(times, 3, 0, 10, 10.5), [0, 10, 10.5], "a fraction switches to doubles")
     assert.deepStrictEqual(times.freshUntilOf(1), now + 60_000, "the slots written before keep their times")
     assert.deepStrictEqual(times.staleUntilOf(2), Infinity)
@@ -108,7 +108,7 @@ describe("SlotTimes", () => {
           [times.createdAtOf(1), times.freshUntilOf(1), times.staleUntilOf(1)],
           [1_000, 2_000, 3_000]
         )
-        assert.strictEqual(times.isStaleAt(2, stale), true)
+        assert.strictEqual(times.isGoneAt(2, stale), true)
       })
   )
 })

@@ -8,6 +8,7 @@ export interface Input {
   readonly maxBytes?: number | undefined
   readonly maxEntryBytes?: number | undefined
   readonly maxTtl?: Duration.DurationInput | undefined
+  readonly timeToIdle?: Duration.DurationInput | undefined
   readonly name?: string | undefined
   readonly policy?: PolicyName | undefined
 }
@@ -19,6 +20,7 @@ export interface Resolved {
   readonly maxBytes: number | undefined
   readonly maxEntryBytes: number | undefined
   readonly maxTtl: number | undefined
+  readonly timeToIdle: number | undefined
   readonly policy: PolicyName
 }
 
@@ -53,6 +55,7 @@ export const resolve = (input: Input): Resolved => {
     ? undefined
     : Validate.positiveNumber(MODULE, "maxEntryBytes", input.maxEntryBytes)
   const maxTtl = Validate.optionalDuration(MODULE, "maxTtl", input.maxTtl, undefined, { infinite: true })
+  const timeToIdle = Validate.optionalDuration(MODULE, "timeToIdle", input.timeToIdle, undefined, { infinite: true })
   const policy = input.policy === undefined ? DEFAULT_POLICY : Validate.oneOf(MODULE, "policy", input.policy, POLICIES)
   return {
     name,
@@ -60,10 +63,11 @@ export const resolve = (input: Input): Resolved => {
     maxBytes: finiteOrUndefined(maxBytes),
     maxEntryBytes: finiteOrUndefined(maxEntryBytes),
     maxTtl: finiteOrUndefined(maxTtl),
+    timeToIdle: finiteOrUndefined(timeToIdle),
     policy
   }
 }
 
-/** An infinite bound is no bound: `undefined` keeps the default path (no size estimates, no capping). */
+/** An infinite bound is no bound: `undefined` keeps the default path (no size estimates, no capping, no idle deadlines). */
 const finiteOrUndefined = (value: number | undefined): number | undefined =>
   value === undefined || value === Infinity ? undefined : value

@@ -11,13 +11,26 @@ const NEVER = 0xffff_ffff
  * not fit that way (a fraction of a millisecond, a lifetime over 49 days, a
  * time before `createdAt`) switches the store, for good, to three doubles per
  * slot.
+ *
+ * With a `timeToIdle`, each slot also has an idle deadline, outside the record
+ * (8 bytes per slot, allocated only then): `min(last use + timeToIdle,
+ * staleUntil)`, renewed by `touched` on every read hit and write. The entry is
+ * gone at that deadline, so one comparison decides, and it never outlives
+ * `staleUntil`.
  * @internal
  */
 export class SlotTimes {
   /** Absolute times, once some entry did not fit in offsets; then the offsets are unused. */
   private exact: { freshUntil: Float64Array; staleUntil: Float64Array } | undefined = undefined
+  /** Per slot, when the entry goes unless used again; only with a `timeToIdle`. */
+  private idleUntil: Float64Array | undefined
+  private readonly timeToIdle: number
 
-  constructor(private readonly records: SlotRecords) {}
+  /** `timeToIdle` in milliseconds, above zero and finite, or `undefined` for none. */
+  constructor(private readonly records: SlotRecords, timeToIdle?: number | undefined) {
+    this.timeToIdle = timeToIdle ?? Infinity
+    this.idleUntil = timeToIdle === undefined ? undefined : new Float64Array(this.capacity())
+  }
 
   createdAtOf(slot: number): number {
     return this.records.doubles[slot * DOUBLES_PER_SLOT]
@@ -35,9 +48,19 @@ export class SlotTimes {
       : this.exact.staleUntil[slot]
   }
 
-  /** Whether the entry in `slot` is gone at `now` (`now >= staleUntil`); a boolean, so nothing is boxed on a hit. */
-  isStaleAt(slot: number, now: number): boolean {
-    return now >= this.staleUntilOf(slot)
+  /**
+   * Whether the entry in `slot` is gone at `now`: `now >= staleUntil`, or past
+   * its idle deadline. A boolean, so nothing is boxed on a hit.
+   */
+  isGoneAt(slot: number, now: number): boolean {
+    const idleUntil = this.idleUntil
+    return now >= (idleUntil === undefined ? this.staleUntilOf(slot) : idleUntil[slot])
+  }
+
+  /** The entry in `slot` was read or written at `now`: renews its idle deadline (after `set`, which it reads). */
+  touched(slot: number, now: number): void {
+    const idleUntil = this.idleUntil
+    if (idleUntil !== undefined) idleUntil[slot] = Math.min(now + this.timeToIdle, this.staleUntilOf(slot))
   }
 
   set(slot: number, createdAt: number, freshUntil: number, staleUntil: number): void {
@@ -58,13 +81,18 @@ export class SlotTimes {
 
   /** After the records have grown to `capacity` slots. */
   grow(capacity: number): void {
+    if (this.idleUntil !== undefined) this.idleUntil = copied(this.idleUntil, capacity)
     if (this.exact === undefined) return
     this.exact.freshUntil = copied(this.exact.freshUntil, capacity)
     this.exact.staleUntil = copied(this.exact.staleUntil, capacity)
   }
 
+  private capacity(): number {
+    return this.records.doubles.length / DOUBLES_PER_SLOT
+  }
+
   private switchToExact(): void {
-    const capacity = this.records.doubles.length / DOUBLES_PER_SLOT
+    const capacity = this.capacity()
     const freshUntil = new Float64Array(capacity)
     const staleUntil = new Float64Array(capacity)
     for (let slot = 0; slot < capacity; slot++) {

@@ -18,6 +18,8 @@ export interface StoreOptions {
   readonly maxEntries: number
   readonly maxBytes: number | undefined
   readonly policy: PolicyName
+  /** Milliseconds without a read or write after which an entry is gone (never past its `staleUntil`); none by default. */
+  readonly timeToIdle?: number | undefined
   /** Seeds the key hash and the policy's random admission; random by default (benches pass one to replay). */
   readonly seed?: number | undefined
 }
@@ -31,13 +33,15 @@ export interface StoreOptions {
  * is evicted) and are never preallocated to it.
  *
  * Time is passed in by the caller (read from the Effect `Clock`); an entry with
- * `now >= staleUntil` is never returned and is deleted when seen.
+ * `now >= staleUntil`, or with a `timeToIdle` not read or written for that
+ * long, is never returned and is deleted when seen.
  * @internal
  */
 export class Store implements StoreAccess {
   readonly maxEntries: number
   readonly maxBytes: number | undefined
   readonly policyName: PolicyName
+  readonly timeToIdle: number | undefined
   private readonly seed: number
   private readonly tagIndex = new TagIndex()
   // the per-slot state, built by `start` (again by `clear("")`, which gives the memory back)
@@ -62,6 +66,7 @@ export class Store implements StoreAccess {
     this.maxEntries = options.maxEntries
     this.maxBytes = options.maxBytes
     this.policyName = options.policy
+    this.timeToIdle = options.timeToIdle
     this.seed = options.seed ?? randomSeed()
     this.start()
   }
@@ -90,16 +95,18 @@ export class Store implements StoreAccess {
     return this.policy.slotsInOrder().map((slot) => this.keyIndex.keyAt(slot)!)
   }
 
-  /** The slot of the live entry for `key`, counted as a use by the policy. */
+  /** The slot of the live entry for `key`, counted as a use by the policy (and renewing its idle deadline). */
   lookup(key: string, now: number): number | undefined {
     const hash = hashKey(key, this.seed)
     const slot = this.keyIndex.find(key, hash)
     if (slot === NO_SLOT) return undefined
-    if (this.times.isStaleAt(slot, now)) {
+    const times = this.times
+    if (times.isGoneAt(slot, now)) {
       this.remove(slot)
       return undefined
     }
     this.policy.accessed(slot, hash)
+    times.touched(slot, now)
     return slot
   }
 
@@ -143,6 +150,7 @@ export class Store implements StoreAccess {
     this.values[slot] = entry.value
     this.schemas.assign(slot, entry.schema)
     this.times.set(slot, entry.createdAt, entry.freshUntil, entry.staleUntil)
+    this.times.touched(slot, now)
     this.records.bytes[slot * RECORD_BYTES + NEGATIVE] = entry.negative ? 1 : 0
     if (entry.tags.length > 0) {
       ;(this.tags ??= new Array(this.capacity).fill(undefined))[slot] = entry.tags
@@ -197,7 +205,7 @@ export class Store implements StoreAccess {
   }
 
   isExpired(slot: number, now: number): boolean {
-    return this.times.isStaleAt(slot, now)
+    return this.times.isGoneAt(slot, now)
   }
 
   evict(slot: number): void {
@@ -265,7 +273,7 @@ export class Store implements StoreAccess {
     this.keyIndex = new KeyIndex(this.records, capacity)
     this.lists = new SlotLists(this.records, FIRST_SLOT)
     this.schemas = new SchemaTable(this.records)
-    this.times = new SlotTimes(this.records)
+    this.times = new SlotTimes(this.records, this.timeToIdle)
     this.values = new Array(capacity).fill(undefined)
     this.tags = undefined
     this.sizes = this.maxBytes === undefined ? undefined : new Uint32Array(capacity)
