@@ -107,11 +107,11 @@ export const getOrComputeMany = <A, E, R>(
     const unique = [...new Set(keys)]
     const fullKeys = unique.map((key) => state.prefix + key)
     const policies = unique.map((key) => state.policy(typeof options === "function" ? options(key) : options))
-    const pick = (computed: Computed<A>, key: string): Effect.Effect<A, Absent> => {
-      const map = computed instanceof Map ? computed as ReadonlyMap<string, A> : new Map(computed)
-      return map.has(key) ? Effect.succeed(map.get(key)!) : Effect.fail(absent)
-    }
-    const alone = (key: string) => Effect.flatMap(computeMissing([key]), (computed) => pick(computed, key))
+    const toMap = (computed: Computed<A>): ReadonlyMap<string, A> =>
+      computed instanceof Map ? computed as ReadonlyMap<string, A> : new Map(computed)
+    const pick = (computed: ReadonlyMap<string, A>, key: string): Effect.Effect<A, Absent> =>
+      computed.has(key) ? Effect.succeed(computed.get(key)!) : Effect.fail(absent)
+    const alone = (key: string) => Effect.flatMap(computeMissing([key]), (computed) => pick(toMap(computed), key))
     return Effect.flatMap(readBatch(state, fullKeys, schema, clock.unsafeCurrentTimeMillis()), (found) => {
       const now = clock.unsafeCurrentTimeMillis()
       const states = found.map((entry, position) =>
@@ -130,47 +130,66 @@ export const getOrComputeMany = <A, E, R>(
           !state.inflight.has(fullKeys[position])
         )
       )
-      return Effect.flatMap(Effect.cached(computeMissing([...batched])), (shared) => {
-        const computeOf = (key: string) =>
-          batched.has(key) ? Effect.flatMap(shared, (computed) => pick(computed, key)) : alone(key)
-        const valueOf = (position: number): Effect.Effect<Option.Option<A>, unknown, any> => {
-          const key = unique[position]
-          const entry = found[position]
-          const request = Flights.call(fullKeys[position], schema, computeOf(key), policies[position])
-          switch (states[position]) {
-            case "Fresh":
-              state.counters.incr("hits")
-              return Effect.succeed(Option.some(entry!.value))
-            case "RefreshDue":
-            case "StaleWhileRevalidate": {
-              state.counters.incr(states[position] === "RefreshDue" ? "hits" : "staleHits")
-              const refresh = Flights.call(fullKeys[position], schema, alone(key), policies[position])
-              return Effect.as(Flights.refreshInBackground(state, refresh, now), Option.some(entry!.value))
-            }
-            case "StaleIfError":
-              if (now < (state.retryAfter.get(fullKeys[position]) ?? 0)) {
-                state.counters.incr("staleHits")
-                state.counters.incr("staleIfErrorServed")
-                return Effect.succeed(Option.some(entry!.value))
-              }
-              return Effect.map(Flights.computeAndWait(state, request, now, entry), Option.some)
-            default:
-              state.counters.incr("misses")
-              return Effect.map(Flights.computeAndWait(state, request, now, undefined), Option.some)
-          }
+      const values: Array<Option.Option<A>> = new Array(unique.length)
+      /** Keys that wait for a compute, and background refreshes; fresh hits need no fiber. */
+      const work: Array<(shared: Effect.Effect<ReadonlyMap<string, A>, E, R>) => Effect.Effect<void, unknown, any>> = []
+      const computeOf = (shared: Effect.Effect<ReadonlyMap<string, A>, E, R>, key: string) =>
+        batched.has(key) ? Effect.flatMap(shared, (computed) => pick(computed, key)) : alone(key)
+      const wait =
+        (position: number, stale: Entry<A> | undefined) => (shared: Effect.Effect<ReadonlyMap<string, A>, E, R>) => {
+          const request = Flights.call(
+            fullKeys[position],
+            schema,
+            computeOf(shared, unique[position]),
+            policies[position]
+          )
+          return Effect.matchEffect(Flights.computeAndWait(state, request, now, stale), {
+            onFailure: (error) =>
+              error === absent ? Effect.sync(() => (values[position] = Option.none())) : Effect.fail(error),
+            onSuccess: (value) => Effect.sync(() => (values[position] = Option.some(value)))
+          })
         }
-        return Effect.forEach(unique, (_, position) =>
-          Effect.catchIf(valueOf(position), (error) =>
-            error === absent, () => Effect.succeed(Option.none<A>())), {
-          concurrency: "unbounded"
-        })
+      found.forEach((entry, position) => {
+        switch (states[position]) {
+          case "Fresh":
+            state.counters.incr("hits")
+            values[position] = Option.some(entry!.value)
+            return
+          case "RefreshDue":
+          case "StaleWhileRevalidate": {
+            state.counters.incr(states[position] === "RefreshDue" ? "hits" : "staleHits")
+            values[position] = Option.some(entry!.value)
+            const refresh = Flights.call(fullKeys[position], schema, alone(unique[position]), policies[position])
+            work.push(() => Flights.refreshInBackground(state, refresh, now))
+            return
+          }
+          case "StaleIfError":
+            if (now < (state.retryAfter.get(fullKeys[position]) ?? 0)) {
+              state.counters.incr("staleHits")
+              state.counters.incr("staleIfErrorServed")
+              values[position] = Option.some(entry!.value)
+              return
+            }
+            work.push(wait(position, entry))
+            return
+          default:
+            state.counters.incr("misses")
+            work.push(wait(position, undefined))
+        }
       })
+      if (work.length === 0) return Effect.succeed(values)
+      return Effect.flatMap(
+        batched.size === 0
+          ? Effect.succeed(Effect.die("layercake: no key of this batch is computed by it"))
+          : Effect.cached(Effect.map(computeMissing([...batched]), toMap)),
+        (shared) =>
+          Effect.as(Effect.all(work.map((run) => run(shared)), { concurrency: "unbounded", discard: true }), values)
+      )
     }).pipe(
       Effect.map((values) => {
+        if (unique.length === keys.length) return values
         const byKey = new Map(unique.map((key, position) => [key, values[position]]))
-        return keys.map((key) =>
-          byKey.get(key)!
-        )
+        return keys.map((key) => byKey.get(key)!)
       })
     ) as Effect.Effect<ReadonlyArray<Option.Option<A>>, E | ComputeTimeoutError, R>
   }).pipe(span("layercake.getOrComputeMany", { "cache.namespace": state.namespace, "cache.batch_size": keys.length }))
