@@ -128,6 +128,10 @@ describe("HttpCache over a Node server", () => {
       const first = yield* get(server.url("/etag"))
       assert.strictEqual(first.status, 200)
       assert.strictEqual(first.body, "tagged")
+      assert.includeMembers([...cacheStatus(first.headers.get("cache-status"))], ["fwd=uri-miss", "stored"])
+      const hit = yield* get(server.url("/etag"))
+      assert.isTrue(isHit(hit))
+      assert.match(hit.headers.get("age") ?? "", /^\d+$/)
 
       const weak = yield* rawGet(server.url("/etag"), { "if-none-match": "W/\"v1\"" })
       assert.strictEqual(weak.status, 304)
@@ -317,7 +321,7 @@ describe("HttpCache over a Node server", () => {
       assert.strictEqual(yield* calls.of("shared"), 1)
     }))
 
-  it.scopedLive("does not store a response that sets a cookie, and passes the cookie on", () =>
+  it.scopedLive("does not store a response that sets a cookie (unless storeSetCookie), and passes the cookie on", () =>
     Effect.gen(function*() {
       const calls = yield* makeCalls
       const server = yield* serve(HttpRouter.empty.pipe(HttpRouter.get(
@@ -333,9 +337,42 @@ describe("HttpCache over a Node server", () => {
       assert.strictEqual(second.headers.get("set-cookie"), "session=1")
       assert.isFalse(isHit(second))
       assert.strictEqual(yield* calls.of("login"), 2)
+
+      // With storeSetCookie the response is stored and replayed, cookie included,
+      // whether set through the response's cookies or as a header.
+      const storing = yield* serve(
+        HttpRouter.empty.pipe(
+          HttpRouter.get(
+            "/cookies",
+            Effect.as(
+              calls.count("cookies"),
+              HttpServerResponse.text("welcome", { headers: { "cache-control": "max-age=60" } }).pipe(
+                HttpServerResponse.unsafeSetCookie("session", "1")
+              )
+            )
+          ),
+          HttpRouter.get(
+            "/header",
+            Effect.as(
+              calls.count("header"),
+              HttpServerResponse.text("welcome", {
+                headers: { "cache-control": "max-age=60", "set-cookie": "session=1" }
+              })
+            )
+          )
+        ),
+        { cache: { storeSetCookie: true } }
+      )
+      for (const name of ["cookies", "header"]) {
+        yield* get(storing.url(`/${name}`))
+        const stored = yield* get(storing.url(`/${name}`))
+        assert.isTrue(isHit(stored), name)
+        assert.strictEqual(yield* calls.of(name), 1, name)
+        assert.strictEqual(stored.headers.get("set-cookie"), "session=1", name)
+      }
     }))
 
-  it.scopedLive("invalidates on a successful POST: its URL, its Location and its Content-Location", () =>
+  it.scopedLive("invalidates on a successful POST (its URL, Location and Content-Location), PUT and DELETE", () =>
     Effect.gen(function*() {
       const calls = yield* makeCalls
       const item = Effect.gen(function*() {
@@ -360,7 +397,9 @@ describe("HttpCache over a Node server", () => {
               headers: { location: "/items/7", "content-location": `http://${request.headers.host}/items/8` }
             }))
         ),
-        HttpRouter.post("/items/:id", HttpServerResponse.text("read-only", { status: 400 }))
+        HttpRouter.post("/items/:id", HttpServerResponse.text("read-only", { status: 400 })),
+        HttpRouter.put("/items/:id", HttpServerResponse.empty({ status: 204 })),
+        HttpRouter.del("/items/:id", HttpServerResponse.empty({ status: 204 }))
       ))
       const paths = ["/items", "/items/1", "/items/7", "/items/8"]
       for (const path of paths) yield* get(server.url(path))
@@ -379,6 +418,14 @@ describe("HttpCache over a Node server", () => {
         yield* Effect.all([calls.of("items"), calls.of("item 1"), calls.of("item 7"), calls.of("item 8")]),
         [2, 1, 2, 2]
       )
+
+      // PUT and DELETE invalidate their URL too.
+      assert.strictEqual((yield* get(server.url("/items/1"), { method: "PUT" })).status, 204)
+      assert.isFalse(isHit(yield* get(server.url("/items/1"))))
+      assert.isTrue(isHit(yield* get(server.url("/items/1"))))
+      assert.strictEqual((yield* get(server.url("/items/1"), { method: "DELETE" })).status, 204)
+      assert.isFalse(isHit(yield* get(server.url("/items/1"))))
+      assert.strictEqual(yield* calls.of("item 1"), 3)
     }))
 
   it.scopedLive("makes one origin call for 100 concurrent requests of a cold URL", () =>
@@ -653,7 +700,9 @@ describe("HttpCache over a Node server", () => {
       const first = yield* get(server.url("/users/1"))
       assert.isNull(first.headers.get("cache-tag"))
       yield* get(server.url("/users/2"))
-      assert.isTrue(isHit(yield* get(server.url("/users/1"))))
+      const hit = yield* get(server.url("/users/1"))
+      assert.isTrue(isHit(hit))
+      assert.isNull(hit.headers.get("cache-tag"))
 
       yield* server.cache.invalidateTags(["user-1"])
       assert.isFalse(isHit(yield* get(server.url("/users/1"))))
