@@ -412,7 +412,7 @@ describe("composing middleware", () => {
       assert.strictEqual(faults.calls.get, 2)
     }))
 
-  it.scoped("in a stack under Cache.layer: L1 serves while L2 is broken, misses wait one timeout, then the circuit skips L2", () =>
+  it.scoped("in a stack under Cache.layer: L1 serves while L2 is broken, a miss waits out L2's read and write-back timeouts, then the circuit skips L2", () =>
     Effect.gen(function*() {
       const faults = FaultyTier.makeFaults()
       const tiers = CacheTier.stack(

@@ -17,6 +17,13 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { fileURLToPath } from "node:url"
 
+// --- The shape ---------------------------------------------------------------------
+
+export const Intro: Layer.Layer<CacheTier.CacheTier, never, RedisConnection.RedisConnection> = CacheTier.stack(
+  MemoryTier.layer(),
+  RedisTier.layer().pipe(CacheTier.withTimeout({ timeout: "50 millis" }))
+)
+
 // --- Around any tier ---------------------------------------------------------------
 
 // A shared key-value store (the in-memory one of @effect/platform stands in for a remote one),
@@ -59,6 +66,14 @@ export const RedisTiers: Layer.Layer<CacheTier.CacheTier, never, RedisConnection
 
 // --- A broken store, with the test kit -----------------------------------------------------
 
+/** Prints what `effect` gave and how long it took. */
+const timed = <A, E, R>(label: string, effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(
+    Effect.timed(effect),
+    ([duration, value]) =>
+      Console.log(`${label}: ${JSON.stringify(value)} in ${Math.round(Duration.toMillis(duration))} ms`)
+  )
+
 // FaultyTier composes with the middleware like any tier layer.
 export const faults = FaultyTier.makeFaults()
 
@@ -72,13 +87,6 @@ export const FaultyCacheLive = Cache.layer({ namespace: "demo" }).pipe(
   )),
   Layer.provide(InvalidationBus.layerMemory)
 )
-
-const timed = <A, E, R>(label: string, effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(
-    Effect.timed(effect),
-    ([duration, value]) =>
-      Console.log(`${label}: ${JSON.stringify(value)} in ${Math.round(Duration.toMillis(duration))} ms`)
-  )
 
 export const brokenStore = Effect.gen(function*() {
   const cache = Context.get(yield* Layer.build(FaultyCacheLive), Cache.Cache)
