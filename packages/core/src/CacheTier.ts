@@ -17,6 +17,7 @@ import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as errors from "./internal/errors.js"
 import * as glob from "./internal/glob.js"
+import * as placement from "./internal/placement.js"
 import * as internalStack from "./internal/stack.js"
 import * as internal from "./internal/tier.js"
 import * as middleware from "./internal/tierMiddleware.js"
@@ -208,6 +209,24 @@ export interface CacheTier {
    * invalidation. Optional.
    */
   readonly tagTimes?: TagTimes | undefined
+  /**
+   * How a stack promotes into this tier, when `withPolicy` set one (its
+   * promotion policy). Optional: without it a hit found below is always
+   * written here with `sync.set` or `set`.
+   */
+  readonly placement?: Placement | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Placement {
+  /**
+   * Writes a hit found in a lower tier into this one, with the times of the
+   * copy it came from, or declines (`undefined`, as for a synchronous write).
+   */
+  readonly promote: (key: string, entry: Entry<any>, now: number) => Effect.Effect<void, TierError> | undefined
 }
 
 /**
@@ -495,3 +514,68 @@ export const withRetry: (options?: RetryOptions) => Middleware = middleware.with
  * @category middleware
  */
 export const withCircuitBreaker: (options?: CircuitBreakerOptions) => Middleware = middleware.withCircuitBreaker
+
+/**
+ * A tier's own policy in a stack (see `withPolicy`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TierPolicy {
+  /**
+   * Multiplies the fresh and stale lifetimes of what is written to this tier
+   * (from the entry's creation), ≥ 1: a lower tier keeps an entry longer than
+   * the tiers above and serves it after they dropped it (multi-tier-cache's
+   * per-tier TTL scale, e.g. 2 for an L3). A copy promoted from this tier
+   * keeps these times (it never outlives the copy it came from; a tier's own
+   * `maxTtl` still caps it).
+   */
+  readonly ttlScale?: number | undefined
+  /**
+   * When a hit found in a lower tier is copied into this one: `"always"`
+   * (default), `"never"`, `{ afterHits: n }` (on the n-th hit below since it
+   * was last promoted, tower-http-cache's promotion threshold) or
+   * `{ probability: p }` (multi-tier-cache's probabilistic promotion: one in
+   * 1/p hits, so a key read once does not take a place in L1). To keep big
+   * values out of an in-process tier, use its own bound (`MemoryTier`'s
+   * `maxEntryBytes`).
+   */
+  readonly promotion?:
+    | "always"
+    | "never"
+    | { readonly afterHits: number }
+    | { readonly probability: number; readonly random?: (() => number) | undefined }
+    | undefined
+  /**
+   * `"always"` (default): writes (`set`, computes) are stored here.
+   * `"onRead"`: writes skip this tier, deleting its copy, and it fills only by
+   * promotion when a read finds the key below (tower-http-cache's
+   * write-through switch off, cachet's insert policy): set it on the tiers
+   * above the lowest shared one to write that one only and promote on read.
+   */
+  readonly writes?: "always" | "onRead" | undefined
+}
+
+/**
+ * Sets a tier's policy in a stack: its TTL scale, when hits found below are
+ * promoted into it, and whether writes reach it (see `TierPolicy`). Applies
+ * to a tier or a tier layer, like the other middleware; put it outermost.
+ *
+ * @example
+ * ```ts
+ * import { CacheTier } from "@layercake/core"
+ * import { SharedTier } from "@layercake/core/testing"
+ * import { MemoryTier } from "@layercake/memory"
+ *
+ * // L1 takes a key on its 3rd read in a row from L2, and is never written directly;
+ * // L2 keeps what it is given twice as long
+ * const tiers = CacheTier.stack(
+ *   MemoryTier.layer().pipe(CacheTier.withPolicy({ promotion: { afterHits: 3 }, writes: "onRead" })),
+ *   SharedTier.layer().pipe(CacheTier.withPolicy({ ttlScale: 2 }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withPolicy: (policy: TierPolicy) => Middleware = placement.withPolicy

@@ -241,7 +241,11 @@ const promote = <A>(
   let then: Effect.Effect<void> | undefined = undefined
   for (let index = 0; index < foundAt; index++) {
     const member = members[index]
-    const written = member.sync !== undefined ? member.sync.set(key, entry, now) : member.set(key, entry)
+    const written = member.placement !== undefined
+      ? member.placement.promote(key, entry, now)
+      : member.sync !== undefined
+      ? member.sync.set(key, entry, now)
+      : member.set(key, entry)
     if (written === undefined) continue
     const step = Effect.catchAll(written, (error) => {
       observer.error(index, error)

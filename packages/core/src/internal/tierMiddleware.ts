@@ -65,7 +65,8 @@ const wrapTier = (tier: Tier, around: Around, sync: Tier["sync"]): Tier => {
  * its own breaker). A stack is refused: its members must be wrapped one by
  * one, inside `CacheTier.stack`, or the `Cache` would lose sight of them.
  */
-const middleware = (module: string, transform: (tier: Tier) => Tier): Middleware => {
+/** @internal */
+export const middleware = (module: string, transform: (tier: Tier) => Tier): Middleware => {
   const checked = (tier: Tier): Tier => {
     if (isStack(tier)) {
       Validate.raise(
