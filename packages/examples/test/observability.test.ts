@@ -116,7 +116,8 @@ describe("OpenTelemetry", () => {
       assert.strictEqual(pointOf(metrics, "layercake_tier_misses_total", { ...namespace, tier: "shared" })?.value, 3)
       // A counter that never moved has no data point.
       assert.isUndefined(pointOf(metrics, "layercake_tier_hits_total", { ...namespace, tier: "shared" }))
-      assert.isUndefined(pointOf(metrics, "layercake_tier_errors_total", namespace))
+      assert.isUndefined(pointOf(metrics, "layercake_all_tier_errors_total", namespace))
+      assert.isUndefined(pointOf(metrics, "layercake_tier_errors_total", { ...namespace, tier: "memory" }))
     }).pipe(Effect.provide(layer))
   })
 })

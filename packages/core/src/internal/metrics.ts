@@ -30,11 +30,22 @@ export const counterNames = [
 /** @internal */
 export type CounterName = typeof counterNames[number]
 
+/**
+ * `layercake_<name in snake case>_total`; `tierErrors` is
+ * `layercake_all_tier_errors_total`, apart from the per-tier
+ * `layercake_tier_errors_total` (one name for both would merge them in
+ * OpenTelemetry and Prometheus).
+ */
+const metricName = (name: CounterName): string =>
+  name === "tierErrors"
+    ? "layercake_all_tier_errors_total"
+    : `layercake_${name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())}_total`
+
 /** @internal */
 export const metrics: Record<CounterName, Metric.Metric.Counter<number>> = Object.fromEntries(
   counterNames.map((name) => [
     name,
-    Metric.counter(`layercake_${name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())}_total`, {
+    Metric.counter(metricName(name), {
       description: `layercake Cache.Stats.${name}`,
       incremental: true
     })
