@@ -3,8 +3,8 @@
  * `pnpm --filter @layercake/examples exec tsx --conditions=@layercake/source src/snippets/readme.ts`.
  */
 import { Cache, CacheTier } from "@layercake/core"
-import { SharedTier } from "@layercake/core/testing"
 import { MemoryTier } from "@layercake/memory"
+import { FileSystemTier } from "@layercake/platform"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -13,10 +13,13 @@ import * as Schema from "effect/Schema"
 // Define a schema once: its identity is what lets an L1 hit skip decoding.
 const User = Schema.Struct({ id: Schema.Number, name: Schema.String, since: Schema.Date })
 
-// Tiers, hottest first. SharedTier (from the test kit) keeps encoded bytes in this
-// process, as Redis does; in production stack RedisTier.layer() there (docs/redis.md).
+// Tiers, hottest first: memory over a folder on disk, so values survive a restart.
+// For a fleet, stack RedisTier.layer() under the memory tier instead (docs/redis.md).
 const CacheLive = Cache.layer({ namespace: "app", defaultTtl: "5 minutes" }).pipe(
-  Layer.provide(CacheTier.stack(MemoryTier.layer({ maxEntries: 10_000 }), SharedTier.layer()))
+  Layer.provide(CacheTier.stack(
+    MemoryTier.layer({ maxEntries: 10_000 }),
+    FileSystemTier.layer({ directory: ".cache/quick-start" })
+  ))
 )
 
 // Stands in for a database query.
