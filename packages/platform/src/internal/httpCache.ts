@@ -288,7 +288,7 @@ class Exchange<E, R> {
       const sent = response.body._tag === "Stream"
         ? HttpServerResponse.setBody(response, HttpBody.uint8Array(bytes, contentType))
         : response
-      const headers: Record<string, string> = { ...response.headers }
+      const { "set-cookie": setCookieHeader, ...headers }: Record<string, string> = response.headers
       if (contentType !== undefined) headers["content-type"] = contentType
       if (settings.generateEtag && headers["etag"] === undefined) headers["etag"] = Body.weakEtag(bytes)
       const responseFields = Keys.varyOf(headers["vary"])
@@ -303,7 +303,9 @@ class Exchange<E, R> {
       if (ttl <= 0 || (freshness.noCache && !freshness.hasValidator)) {
         return Effect.succeed(notStored(sent, settings.passTtl))
       }
-      const setCookies = hasCookies ? Cookies.toSetCookieHeaders(response.cookies) : []
+      const setCookies = hasCookies
+        ? [...Cookies.toSetCookieHeaders(response.cookies), ...(setCookieHeader === undefined ? [] : [setCookieHeader])]
+        : []
       const stored = Stored.response(
         policy,
         bytes,
@@ -419,7 +421,8 @@ class Exchange<E, R> {
               () => policy.revalidatedPolicy(policyRequest, { status: 304, headers: { ...response.headers } })
             )
             if (merged.matches || !merged.modified) {
-              const renewed = Stored.response(merged.policy, stored.body, stored.setCookies, stored.tags)
+              const renewedPolicy = Freshness.withNewHeaders(merged.policy, { ...response.headers })
+              const renewed = Stored.response(renewedPolicy, stored.body, stored.setCookies, stored.tags)
               return keep({ response: this.serve(renewed, now, "fwd=stale; fwd-status=304; stored"), stored: renewed })
             }
             return Effect.flatMap(this.fetch(key, fields, "fwd=stale"), keep)

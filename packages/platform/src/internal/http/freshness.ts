@@ -160,3 +160,21 @@ export const usefulFor = (freshness: Freshness, keepForRevalidation: number, max
   const revalidation = freshness.hasValidator ? keepForRevalidation : 0
   return Math.min(maxTtl, Math.round(remaining + Math.max(stale, revalidation)))
 }
+
+/** Never taken from a 304 (RFC 9111 §3.2: they describe the stored body, not the 304). */
+const NOT_UPDATED = new Set(["content-length", "content-encoding", "transfer-encoding", "content-range"])
+
+/**
+ * The policy `http-cache-semantics` merged from a 304, with the 304's header
+ * fields the stored response did not have added too (RFC 9111 §3.2: the
+ * library only replaces fields the stored response already had).
+ * @internal
+ */
+export const withNewHeaders = (policy: Policy, notModified: Headers): Policy => {
+  const object = policy.toObject() as unknown as { resh: Headers }
+  const added = Object.keys(notModified).filter((name) => !(name in object.resh) && !NOT_UPDATED.has(name))
+  if (added.length === 0) return policy
+  const resh = { ...object.resh }
+  for (const name of added) resh[name] = notModified[name]
+  return fromObject({ ...object, resh })
+}
