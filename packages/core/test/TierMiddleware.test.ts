@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cache, CacheTier } from "@layercake/core"
 import { FaultyTier, LocalTier, SharedTier, TestHelpers } from "@layercake/core/testing"
+import * as Conformance from "@layercake/core/testing/conformance"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -134,6 +136,39 @@ describe("CacheTier.withTimeout", () => {
       const plain = CacheTier.withTimeout({ timeout: "10 millis" })(local)
       assert.isUndefined(plain.fence)
       assert.isUndefined(plain.deleteMatching)
+    }))
+
+  it.scopedLive("bounds operations on the live clock too", () =>
+    Effect.gen(function*() {
+      const faults = FaultyTier.makeFaults()
+      const tier = yield* faultyShared(faults, CacheTier.withTimeout({ timeout: "20 millis" }))
+      faults.stall("1 second")
+      const [took, exits] = yield* Effect.timed(
+        Effect.forEach(["k", "k", "k"], (key) => Effect.exit(tier.get(key, Schema.String)), {
+          concurrency: "unbounded"
+        })
+      )
+      assert.deepStrictEqual(exits.map((exit) => tierErrorOf(exit).reason), ["Timeout", "Timeout", "Timeout"])
+      assert.isBelow(Duration.toMillis(took), 500)
+      faults.heal()
+      assert.isTrue(Exit.isSuccess(yield* Effect.exit(tier.get("k", Schema.String)))) // (the entry expired long ago by this clock)
+    }))
+
+  it.scoped("keeps a promotion policy applied before it, its writes bounded too", () =>
+    Effect.gen(function*() {
+      const faults = FaultyTier.makeFaults()
+      const never = CacheTier.withTimeout({ timeout: "50 millis" })(
+        CacheTier.withPolicy({ promotion: "never" })(SharedTier.make())
+      )
+      assert.isUndefined(never.placement!.promote("k", entry("v"), 0))
+      const always = CacheTier.withTimeout({ timeout: "50 millis" })(
+        CacheTier.withPolicy({ promotion: "always" })(FaultyTier.wrap(faults, SharedTier.make()))
+      )
+      faults.stall("1 second")
+      const promotion = yield* Effect.fork(Effect.exit(always.placement!.promote("k", entry("v"), 0)!))
+      yield* TestHelpers.waitFor(Effect.sync(() => faults.calls.set), (calls) => calls === 1)
+      yield* TestClock.adjust("50 millis")
+      assert.strictEqual(tierErrorOf(yield* Fiber.join(promotion)).reason, "Timeout")
     }))
 
   it("refuses a stack, and an invalid timeout, as defects naming the option", () => {
@@ -449,3 +484,25 @@ describe("composing middleware", () => {
       assert.isTrue(stats.perTier[1].errors >= 3)
     }))
 })
+
+// A wrapped tier is still a tier: the contract holds through every middleware.
+Conformance.run(
+  "SharedTier with timeout, circuit breaker and retry",
+  () =>
+    SharedTier.layer().pipe(
+      CacheTier.withTimeout({ timeout: "1 second" }),
+      CacheTier.withCircuitBreaker(),
+      CacheTier.withRetry()
+    ),
+  { kind: "shared" }
+)
+Conformance.run(
+  "LocalTier with timeout and retry (sync access kept)",
+  () => LocalTier.make().layer.pipe(CacheTier.withTimeout({ timeout: "1 second" }), CacheTier.withRetry()),
+  { kind: "local" }
+)
+Conformance.run(
+  "LocalTier with a circuit breaker (no sync access)",
+  () => LocalTier.make().layer.pipe(CacheTier.withCircuitBreaker()),
+  { kind: "local" }
+)

@@ -6,7 +6,9 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
@@ -35,10 +37,12 @@ const OPERATIONS: ReadonlyArray<TierOperation> = ["get", "set", "delete", "inval
  * wrapped tier's function happens inside the effect, so that a retry calls it
  * again instead of re-running an effect a tier may have built eagerly.
  * `deleteMatching` counts as `"clear"`, as tiers report it. `sync` is what
- * the middleware decides; `tagTimes` (process-local bookkeeping) is kept.
+ * the middleware decides; `tagTimes` (process-local bookkeeping) is kept; a
+ * promotion policy (`withPolicy` applied first) is kept, its writes going
+ * through `around` as `"set"`s.
  */
 const wrapTier = (tier: Tier, around: Around, sync: Tier["sync"]): Tier => {
-  const { deleteMatching, fence } = tier
+  const { deleteMatching, fence, placement } = tier
   return make({
     name: tier.name,
     kind: tier.kind,
@@ -55,7 +59,13 @@ const wrapTier = (tier: Tier, around: Around, sync: Tier["sync"]): Tier => {
       : (prefix, pattern) => around("clear", () => deleteMatching(prefix, pattern)),
     fence: fence === undefined ? undefined : (key) => around("fence", () => fence(key)),
     sync,
-    tagTimes: tier.tagTimes
+    tagTimes: tier.tagTimes,
+    placement: placement === undefined ? undefined : {
+      promote: (key, entry, now) => {
+        const written = placement.promote(key, entry, now)
+        return written === undefined ? undefined : around("set", () => written)
+      }
+    }
   })
 }
 
@@ -96,44 +106,110 @@ const operationSet = (
 
 // --- withTimeout -----------------------------------------------------------------
 
+/** A bounded call waiting for its operation: expired by the sweep at `at` unless done before. */
+interface Pending {
+  readonly at: number
+  done: boolean
+  readonly expire: () => void
+}
+
 /**
- * `run()` bounded by `millis` on the Effect `Clock`. The operation and the
- * timer run in fibers of their own and the caller waits for whichever ends
- * first, so the bound holds in an uninterruptible region too (the `Cache`
- * takes fences and stores computed values in one, so that a caller leaving
- * does not abort them), where an `Effect.timeout` would wait for the
- * operation it cannot interrupt. The operation is interruptible in its own
- * fiber: the timeout interrupts it, and an interruption of the caller (where
- * it can be interrupted) stops both.
+ * The deadlines of one wrapped tier under one `Clock`, checked by one fiber
+ * that sleeps on that clock until the next deadline, instead of a timer and a
+ * race per call. The fiber runs while calls are pending and ends when none
+ * are. Every call of the tier has the same timeout, so deadlines come in the
+ * order of the calls: a queue. (A live clock set back delays the deadlines
+ * queued before by as much.)
  */
-const bounded = <A>(
-  run: () => Effect.Effect<A, TierError>,
-  millis: number,
-  onTimeout: () => TierError
-): Effect.Effect<A, TierError> =>
-  Effect.flatMap(Effect.runtime<never>(), (runtime) =>
-    Effect.async<A, TierError>((resume) => {
-      const fork = Runtime.runFork(runtime)
-      const operation = fork(Effect.interruptible(Effect.suspend(run)))
-      const timer = fork(Effect.interruptible(Effect.sleep(millis)))
-      let done = false
-      const stop = () => {
-        done = true
-        operation.unsafeInterruptAsFork(FiberId.none)
-        timer.unsafeInterruptAsFork(FiberId.none)
-      }
-      operation.addObserver((exit) => {
-        if (done) return
-        stop()
-        resume(exit)
-      })
-      timer.addObserver(() => {
-        if (done) return
-        stop()
-        resume(Effect.fail(onTimeout()))
-      })
-      return Effect.sync(stop)
-    }))
+class Deadlines {
+  private readonly queue: Array<Pending> = []
+  private head = 0
+  private sweeping = false
+
+  constructor(private readonly clock: Clock.Clock) {}
+
+  add(call: Pending, runtime: Runtime.Runtime<never>): void {
+    this.queue.push(call)
+    if (this.sweeping) return
+    this.sweeping = true
+    Runtime.runFork(runtime)(this.sweep)
+  }
+
+  /** Expires what is due and drops what is done; the time until the next deadline, or `undefined` when none is left. */
+  private due(): number | undefined {
+    const now = this.clock.unsafeCurrentTimeMillis()
+    while (this.head < this.queue.length) {
+      const call = this.queue[this.head]
+      if (!call.done && call.at > now) break
+      this.head++
+      if (!call.done) call.expire()
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0
+      this.head = 0
+      this.sweeping = false
+      return undefined
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head)
+      this.head = 0
+    }
+    return this.queue[this.head].at - now
+  }
+
+  private readonly sweep: Effect.Effect<void> = Effect.suspend(() => {
+    const wait = this.due()
+    return wait === undefined ? Effect.void : Effect.zipRight(this.clock.sleep(Duration.millis(wait)), this.sweep)
+  })
+}
+
+/**
+ * `run()` bounded by `millis` on the caller's `Clock`. The operation runs in
+ * a fiber of its own and the caller waits for it or for its deadline,
+ * whichever comes first, so the bound holds in an uninterruptible region too
+ * (the `Cache` takes fences and stores computed values in one, so that a
+ * caller leaving does not abort them), where an `Effect.timeout` would wait
+ * for the operation it cannot interrupt. The operation is interruptible in
+ * its fiber: the deadline interrupts it, and so does an interruption of the
+ * caller (where it can be interrupted).
+ */
+const bounded = (millis: number) => {
+  const deadlines = new WeakMap<Clock.Clock, Deadlines>()
+  const deadlinesOf = (clock: Clock.Clock): Deadlines => {
+    let found = deadlines.get(clock)
+    if (found === undefined) {
+      found = new Deadlines(clock)
+      deadlines.set(clock, found)
+    }
+    return found
+  }
+  return <A>(run: () => Effect.Effect<A, TierError>, onTimeout: () => TierError): Effect.Effect<A, TierError> =>
+    Effect.clockWith((clock) =>
+      Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+        Effect.async<A, TierError>((resume) => {
+          const operation = Runtime.runFork(runtime)(Effect.interruptible(Effect.suspend(run)))
+          const call: Pending = {
+            at: clock.unsafeCurrentTimeMillis() + millis,
+            done: false,
+            expire: () => {
+              call.done = true
+              operation.unsafeInterruptAsFork(FiberId.none)
+              resume(Effect.fail(onTimeout()))
+            }
+          }
+          operation.addObserver((exit) => {
+            if (call.done) return
+            call.done = true
+            resume(exit)
+          })
+          if (!call.done) deadlinesOf(clock).add(call, runtime)
+          return Effect.sync(() => {
+            call.done = true
+            operation.unsafeInterruptAsFork(FiberId.none)
+          })
+        }))
+    )
+}
 
 /** @internal */
 export const withTimeout = (options: TimeoutOptions): Middleware =>
@@ -141,11 +217,11 @@ export const withTimeout = (options: TimeoutOptions): Middleware =>
     const module = "CacheTier.withTimeout"
     const millis = Validate.duration(module, "timeout", options.timeout)
     const limited = operationSet(module, options.operations)
+    const bound = bounded(millis)
     const around: Around = (operation, run) =>
       limited.has(operation)
-        ? bounded(
+        ? bound(
           run,
-          millis,
           () => new TierError({ tier: tier.name, operation, reason: "Timeout", cause: `no answer within ${millis} ms` })
         )
         : Effect.suspend(run)
@@ -179,9 +255,25 @@ export const withRetry = (options: RetryOptions = {}): Middleware =>
       (options.reasons ?? DEFAULT_RETRY.reasons).map((reason) => Validate.oneOf(module, "reasons", reason, RETRYABLE))
     )
     const retried = operationSet(module, options.operations)
-    const policy = { schedule, times, while: (error: TierError) => reasons.has(error.reason) }
+    const retryable = (error: TierError) => reasons.has(error.reason)
+    const policy = { schedule, times, while: retryable }
+    // The schedule is started only after a first failure: an operation that succeeds costs a `catchAll`.
+    const retrying = <A>(run: () => Effect.Effect<A, TierError>, first: TierError) => {
+      let failed: TierError | undefined = first
+      return Effect.retry(
+        Effect.suspend(() => {
+          if (failed === undefined) return run()
+          const error = failed
+          failed = undefined
+          return Effect.fail(error)
+        }),
+        policy
+      )
+    }
     const around: Around = (operation, run) =>
-      retried.has(operation) ? Effect.retry(Effect.suspend(run), policy) : Effect.suspend(run)
+      retried.has(operation)
+        ? Effect.catchAll(Effect.suspend(run), (error) => retryable(error) ? retrying(run, error) : Effect.fail(error))
+        : Effect.suspend(run)
     // Sync reads cannot fail; sync writes of an in-process tier are not retried (it has no transient failures).
     return wrapTier(tier, around, tier.sync)
   })
