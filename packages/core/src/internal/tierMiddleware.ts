@@ -74,8 +74,8 @@ const wrapTier = (tier: Tier, around: Around, sync: Tier["sync"]): Tier => {
  * layer each time the layer is built (so each build has its own state, e.g.
  * its own breaker). A stack is refused: its members must be wrapped one by
  * one, inside `CacheTier.stack`, or the `Cache` would lose sight of them.
+ * @internal
  */
-/** @internal */
 export const middleware = (module: string, transform: (tier: Tier) => Tier): Middleware => {
   const checked = (tier: Tier): Tier => {
     if (isStack(tier)) {
@@ -234,8 +234,7 @@ export const withTimeout = (options: TimeoutOptions): Middleware =>
 /** Reasons worth another attempt; an `Encode` failure would fail the same way, and an open circuit is meant to fail fast. */
 const RETRYABLE = ["Unavailable", "Timeout", "Unknown"] as const
 
-/** @internal */
-export const DEFAULT_RETRY = { times: 2, delayMillis: 20, reasons: ["Unavailable", "Timeout"] } as const
+const DEFAULT_RETRY = { times: 2, delayMillis: 20, reasons: ["Unavailable", "Timeout"] } as const
 
 /** @internal */
 export const withRetry = (options: RetryOptions = {}): Middleware =>
@@ -280,8 +279,7 @@ export const withRetry = (options: RetryOptions = {}): Middleware =>
 
 // --- withCircuitBreaker ----------------------------------------------------------
 
-/** @internal */
-export const DEFAULT_BREAKER = { failureThreshold: 5, openForMillis: 5_000 } as const
+const DEFAULT_BREAKER = { failureThreshold: 5, openForMillis: 5_000 } as const
 
 /**
  * What an outcome says about the store: a success or a reply error
