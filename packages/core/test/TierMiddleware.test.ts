@@ -171,14 +171,20 @@ describe("CacheTier.withTimeout", () => {
       assert.strictEqual(tierErrorOf(yield* Fiber.join(promotion)).reason, "Timeout")
     }))
 
-  it("refuses a stack, and an invalid timeout, as defects naming the option", () => {
-    const stack = CacheTier.make({ ...LocalTier.make().tier })
-    assert.throws(() => CacheTier.withTimeout({ timeout: 0 })(stack), /CacheTier.withTimeout option "timeout"/)
+  it("refuses an invalid timeout or operation as defects naming the option", () => {
+    const tier = LocalTier.make().tier
+    assert.throws(() => CacheTier.withTimeout({ timeout: 0 })(tier), /CacheTier.withTimeout option "timeout"/)
     assert.throws(
-      () => CacheTier.withTimeout({ timeout: 5, operations: ["read" as "get"] })(stack),
+      () => CacheTier.withTimeout({ timeout: 5, operations: ["read" as "get"] })(tier),
       /option "operations"/
     )
   })
+
+  it.scoped("refuses a stack given as a tier value", () =>
+    Effect.gen(function*() {
+      const stack = yield* tierOf(CacheTier.stack(LocalTier.make().layer, SharedTier.layer()))
+      assert.throws(() => CacheTier.withTimeout({ timeout: 5 })(stack), /a single tier/)
+    }))
 
   it.scoped("refuses a stack when the layer is built: its members are to be wrapped", () =>
     Effect.gen(function*() {
