@@ -11,26 +11,13 @@ const NEVER = 0xffff_ffff
  * not fit that way (a fraction of a millisecond, a lifetime over 49 days, a
  * time before `createdAt`) switches the store, for good, to three doubles per
  * slot.
- *
- * With a `timeToIdle`, each slot also has an idle deadline, outside the record
- * (8 bytes per slot, allocated only then): `min(last use + timeToIdle,
- * staleUntil)`, renewed by `touched` on every read hit and write. The entry is
- * gone at that deadline, so one comparison decides, and it never outlives
- * `staleUntil`.
  * @internal
  */
 export class SlotTimes {
   /** Absolute times, once some entry did not fit in offsets; then the offsets are unused. */
   private exact: { freshUntil: Float64Array; staleUntil: Float64Array } | undefined = undefined
-  /** Per slot, when the entry goes unless used again; only with a `timeToIdle`. */
-  private idleUntil: Float64Array | undefined
-  private readonly timeToIdle: number
 
-  /** `timeToIdle` in milliseconds, above zero and finite, or `undefined` for none. */
-  constructor(private readonly records: SlotRecords, timeToIdle?: number | undefined) {
-    this.timeToIdle = timeToIdle ?? Infinity
-    this.idleUntil = timeToIdle === undefined ? undefined : new Float64Array(this.capacity())
-  }
+  constructor(protected readonly records: SlotRecords) {}
 
   createdAtOf(slot: number): number {
     return this.records.doubles[slot * DOUBLES_PER_SLOT]
@@ -48,20 +35,13 @@ export class SlotTimes {
       : this.exact.staleUntil[slot]
   }
 
-  /**
-   * Whether the entry in `slot` is gone at `now`: `now >= staleUntil`, or past
-   * its idle deadline. A boolean, so nothing is boxed on a hit.
-   */
+  /** Whether the entry in `slot` is gone at `now` (`now >= staleUntil`); a boolean, so nothing is boxed on a hit. */
   isGoneAt(slot: number, now: number): boolean {
-    const idleUntil = this.idleUntil
-    return now >= (idleUntil === undefined ? this.staleUntilOf(slot) : idleUntil[slot])
+    return now >= this.staleUntilOf(slot)
   }
 
-  /** The entry in `slot` was read or written at `now`: renews its idle deadline (after `set`, which it reads). */
-  touched(slot: number, now: number): void {
-    const idleUntil = this.idleUntil
-    if (idleUntil !== undefined) idleUntil[slot] = Math.min(now + this.timeToIdle, this.staleUntilOf(slot))
-  }
+  /** The entry in `slot` was read or written at `now` (after `set`); only `IdleSlotTimes` keeps track. */
+  touched(_slot: number, _now: number): void {}
 
   set(slot: number, createdAt: number, freshUntil: number, staleUntil: number): void {
     this.records.doubles[slot * DOUBLES_PER_SLOT] = createdAt
@@ -81,13 +61,12 @@ export class SlotTimes {
 
   /** After the records have grown to `capacity` slots. */
   grow(capacity: number): void {
-    if (this.idleUntil !== undefined) this.idleUntil = copied(this.idleUntil, capacity)
     if (this.exact === undefined) return
     this.exact.freshUntil = copied(this.exact.freshUntil, capacity)
     this.exact.staleUntil = copied(this.exact.staleUntil, capacity)
   }
 
-  private capacity(): number {
+  protected capacity(): number {
     return this.records.doubles.length / DOUBLES_PER_SLOT
   }
 
@@ -100,6 +79,38 @@ export class SlotTimes {
       staleUntil[slot] = this.staleUntilOf(slot)
     }
     this.exact = { freshUntil, staleUntil }
+  }
+}
+
+/**
+ * `SlotTimes` with a `timeToIdle`: each slot also has an idle deadline,
+ * `min(last use + timeToIdle, staleUntil)`, renewed by `touched` on every read
+ * hit and write, in 8 bytes per slot outside the record. The entry is gone at
+ * that deadline, so one comparison still decides, and it never outlives its
+ * `staleUntil`. A subclass rather than a flag, so a store without `timeToIdle`
+ * runs exactly the code it ran before.
+ * @internal
+ */
+export class IdleSlotTimes extends SlotTimes {
+  private idleUntil: Float64Array
+
+  /** `timeToIdle` in milliseconds, above zero. */
+  constructor(records: SlotRecords, private readonly timeToIdle: number) {
+    super(records)
+    this.idleUntil = new Float64Array(this.capacity())
+  }
+
+  override isGoneAt(slot: number, now: number): boolean {
+    return now >= this.idleUntil[slot]
+  }
+
+  override touched(slot: number, now: number): void {
+    this.idleUntil[slot] = Math.min(now + this.timeToIdle, this.staleUntilOf(slot))
+  }
+
+  override grow(capacity: number): void {
+    super.grow(capacity)
+    this.idleUntil = copied(this.idleUntil, capacity)
   }
 }
 

@@ -6,7 +6,7 @@ import type { EvictionPolicy, PolicyName, StoreAccess } from "./policy.js"
 import { SchemaTable } from "./schemaTable.js"
 import { SlotLists } from "./slotLists.js"
 import { copied, FIRST_SLOT, NEGATIVE, NO_SLOT, RECORD_BYTES, SlotRecords } from "./slotRecords.js"
-import { SlotTimes } from "./slotTimes.js"
+import { IdleSlotTimes, SlotTimes } from "./slotTimes.js"
 import { TagIndex } from "./tagIndex.js"
 import { TinyLfuPolicy } from "./tinyLfuPolicy.js"
 
@@ -273,7 +273,9 @@ export class Store implements StoreAccess {
     this.keyIndex = new KeyIndex(this.records, capacity)
     this.lists = new SlotLists(this.records, FIRST_SLOT)
     this.schemas = new SchemaTable(this.records)
-    this.times = new SlotTimes(this.records, this.timeToIdle)
+    this.times = this.timeToIdle === undefined
+      ? new SlotTimes(this.records)
+      : new IdleSlotTimes(this.records, this.timeToIdle)
     this.values = new Array(capacity).fill(undefined)
     this.tags = undefined
     this.sizes = this.maxBytes === undefined ? undefined : new Uint32Array(capacity)
