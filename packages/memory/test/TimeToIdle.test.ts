@@ -101,6 +101,26 @@ describe("MemoryTier timeToIdle", () => {
           assert.strictEqual(valueOf(tier.sync!.get("k", Value, undefined, 2_800)), undefined)
         }))
 
+      it.effect("keeps the deadlines when the store grows and after clear", () =>
+        Effect.gen(function*() {
+          const { store, tier } = inspectable({ policy, timeToIdle: "1 second" })
+          const keys = Array.from({ length: 300 }, (_, i) => `k${i}`)
+          yield* tier.setMany(keys.map((key, i) => [key, entry(i, 0)]))
+          yield* TestClock.adjust(900)
+          const even = keys.filter((_, i) => i % 2 === 0)
+          assert.deepStrictEqual((yield* tier.getMany(even, Value)).map(valueOf), even.map((_, i) => 2 * i))
+          yield* TestClock.adjust(100)
+          const found = yield* tier.getMany(keys, Value)
+          assert.deepStrictEqual(found.map(valueOf), keys.map((_, i) => (i % 2 === 0 ? i : undefined)))
+          assert.strictEqual(store.size, 150)
+          yield* tier.clear("")
+          yield* tier.set("k", entry(1, 1_000))
+          yield* TestClock.adjust(999)
+          assert.strictEqual(valueOf(yield* tier.get("k", Value)), 1)
+          yield* TestClock.adjust(1_000)
+          assert.strictEqual(valueOf(yield* tier.get("k", Value)), undefined)
+        }))
+
       it.effect("a full store lets idle entries go before live ones", () =>
         Effect.gen(function*() {
           const { store, tier } = inspectable({ policy, maxEntries: 3, timeToIdle: "1 second" })
