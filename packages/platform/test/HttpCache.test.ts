@@ -322,6 +322,7 @@ describe("HttpCache: conditional requests (RFC 9110 §13, RFC 9111 §4.3)", () =
       const weak = yield* send("http://x/a", { headers: { "if-none-match": "W/\"abc\", \"other\"" } })
       assert.strictEqual(weak.status, 304)
       assert.strictEqual(weak.headers["etag"], "\"abc\"")
+      assert.strictEqual(status(weak), "layercake; hit; ttl=60")
       const since = yield* send("http://x/a", { headers: { "if-modified-since": new Date(1000).toUTCString() } })
       assert.strictEqual(since.status, 304)
       const changed = yield* send("http://x/a", { headers: { "if-none-match": "\"old\"" } })

@@ -94,7 +94,7 @@ const withStatus = (response: HttpServerResponse.HttpServerResponse, status: str
 class Exchange<E, R> {
   readonly headers: Headers
   readonly authorized: boolean
-  readonly flightOptions: Cache.EntryOptions<Stored.Stored>
+  private options: Cache.EntryOptions<Stored.Stored> | undefined
 
   constructor(
     readonly settings: Settings,
@@ -105,7 +105,12 @@ class Exchange<E, R> {
   ) {
     this.headers = request.headers
     this.authorized = request.headers["authorization"] !== undefined
-    this.flightOptions = {
+  }
+
+  /** The options of what this exchange stores; made when it stores something (a hit stores nothing). */
+  get flightOptions(): Cache.EntryOptions<Stored.Stored> {
+    const target = this.target
+    return this.options ??= {
       ttl: (stored) => Duration.millis(this.ttlOf(stored)),
       tags: (stored) => stored._tag === "Response" ? [target.tag, ...stored.tags] : [target.tag],
       // HTTP freshness is decided here, not by the layer's defaults
@@ -123,7 +128,7 @@ class Exchange<E, R> {
 
   ttlOf(stored: Stored.Stored): number {
     if (stored._tag !== "Response") return stored.ttlMs
-    const freshness = Freshness.freshnessOf(Stored.policyOf(stored), this.now, this.settings.heuristic)
+    const freshness = Stored.freshnessOf(stored, this.now, this.settings.heuristic)
     return Freshness.usefulFor(freshness, this.settings.keepForRevalidation, this.settings.maxTtl)
   }
 
@@ -241,7 +246,7 @@ class Exchange<E, R> {
   }
 
   serve(stored: Stored.Response, now: number, detail: string) {
-    return Stored.serve(stored, now, this.headers, this.settings.tagHeader, { "cache-status": this.status(detail) })
+    return Stored.serve(stored, now, this.headers, this.settings.heuristic, { "cache-status": this.status(detail) })
   }
 
   /** Asks the origin (with `conditional` headers when revalidating), then `admit`s its answer. */
@@ -289,6 +294,8 @@ class Exchange<E, R> {
         ? HttpServerResponse.setBody(response, HttpBody.uint8Array(bytes, contentType))
         : response
       const { "set-cookie": setCookieHeader, ...headers }: Record<string, string> = response.headers
+      const tags = tagsOf(settings.tagHeader && headers[settings.tagHeader])
+      if (settings.tagHeader !== undefined) delete headers[settings.tagHeader]
       if (contentType !== undefined) headers["content-type"] = contentType
       if (settings.generateEtag && headers["etag"] === undefined) headers["etag"] = Body.weakEtag(bytes)
       const responseFields = Keys.varyOf(headers["vary"])
@@ -310,7 +317,7 @@ class Exchange<E, R> {
         policy,
         bytes,
         setCookies,
-        tagsOf(settings.tagHeader && headers[settings.tagHeader])
+        tags
       )
       const served = this.serve(stored, now, `${fwd}; fwd-status=${response.status}; stored`)
       return Effect.map(
@@ -347,7 +354,7 @@ class Exchange<E, R> {
       if (this.authorized && !allowsAuthenticated(policy)) {
         return this.uncoalesced(key, fields, "fwd=bypass; detail=authorization")
       }
-      const freshness = Freshness.freshnessOf(policy, now, this.settings.heuristic)
+      const freshness = Stored.freshnessOf(stored, now, this.settings.heuristic)
       const decision = Freshness.use(freshness, this.headers)
       const ttl = Math.round(freshness.lifetime - freshness.age)
       switch (decision._tag) {

@@ -31,10 +31,12 @@ const split = (header: string): Array<string> => {
   return parts
 }
 
+const NONE: Directives = new Map()
+
 /** @internal */
 export const parse = (header: string | undefined): Directives => {
+  if (header === undefined) return NONE
   const directives = new Map<string, string | true>()
-  if (header === undefined) return directives
   for (const part of split(header)) {
     const equals = part.indexOf("=")
     const name = (equals === -1 ? part : part.slice(0, equals)).trim().toLowerCase()

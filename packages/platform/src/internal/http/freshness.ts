@@ -93,22 +93,42 @@ const lifetimeOf = (directives: CacheControl.Directives, headers: Headers, respo
   return 0
 }
 
+/** What does not change while a response is stored: its lifetime and directives, and how to age it. @internal */
+export interface Rules extends Omit<Freshness, "age"> {
+  /** The `Age` it came with, in seconds. */
+  readonly initialAge: number
+  /** When it was received (or last revalidated), by the Effect `Clock`. */
+  readonly responseTime: number
+}
+
 /** @internal */
-export const freshnessOf = (policy: Policy, now: number, heuristic: number): Freshness => {
+export const rulesOf = (policy: Policy, heuristic: number): Rules => {
   const object = policy.toObject() as { resh: Headers; t: number }
   const headers = object.resh
   const directives = CacheControl.parse(headers["cache-control"])
+  const initialAge = Number(headers["age"])
   return {
     lifetime: lifetimeOf(directives, headers, object.t, heuristic),
-    age: at(now, () => policy.age()),
     staleWhileRevalidate: CacheControl.seconds(directives, "stale-while-revalidate") ?? 0,
     staleIfError: CacheControl.seconds(directives, "stale-if-error") ?? 0,
     noCache: directives.has("no-cache") ||
       (headers["cache-control"] === undefined && /no-cache/.test(headers["pragma"] ?? "")),
     mustRevalidate: directives.has("must-revalidate") || directives.has("proxy-revalidate"),
-    hasValidator: headers["etag"] !== undefined || headers["last-modified"] !== undefined
+    hasValidator: headers["etag"] !== undefined || headers["last-modified"] !== undefined,
+    initialAge: Number.isFinite(initialAge) && initialAge > 0 ? initialAge : 0,
+    responseTime: object.t
   }
 }
+
+/** The rules at `now`: the age is the one it came with plus the time stored (as `http-cache-semantics` ages it). @internal */
+export const freshnessAt = (rules: Rules, now: number): Freshness => ({
+  ...rules,
+  age: rules.initialAge + (now - rules.responseTime) / 1000
+})
+
+/** @internal */
+export const freshnessOf = (policy: Policy, now: number, heuristic: number): Freshness =>
+  freshnessAt(rulesOf(policy, heuristic), now)
 
 /** How a stored response may answer a request. @internal */
 export type Use =

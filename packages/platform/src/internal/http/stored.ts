@@ -47,17 +47,49 @@ export const pass = (ttlMs: number): Stored => ({ _tag: "Pass", ttlMs })
 /** @internal */
 export const vary = (fields: ReadonlyArray<string>, ttlMs: number): Stored => ({ _tag: "Vary", fields, ttlMs })
 
-const policies = new WeakMap<Response, Freshness.Policy>()
+/** What serving a stored response needs, worked out once per stored object (its policy revived, its headers cleaned). */
+interface Prepared {
+  readonly policy: Freshness.Policy
+  readonly status: number
+  readonly contentType: string | undefined
+  /** The headers served, without hop-by-hop ones and those the platform sets; `Age` and `Cache-Status` added per answer. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly heuristic: number
+  readonly rules: Freshness.Rules
+}
+
+const prepared = new WeakMap<Response, Prepared>()
+
+const prepare = (stored: Response, heuristic: number): Prepared => {
+  let ready = prepared.get(stored)
+  if (ready === undefined || ready.heuristic !== heuristic) {
+    const policy = ready?.policy ?? Freshness.fromObject(stored.policy)
+    const current = Freshness.at(0, () => policy.responseHeaders()) as Record<string, string>
+    const original = Freshness.headersOf(policy)
+    const headers: Record<string, string> = {}
+    for (const name in current) {
+      if (!NOT_REPLAYED.has(name) && name !== "age" && name !== "date") headers[name] = current[name]
+    }
+    if (original["date"] !== undefined) headers["date"] = original["date"]
+    ready = {
+      policy,
+      status: Freshness.statusOf(policy),
+      contentType: original["content-type"],
+      headers,
+      heuristic,
+      rules: Freshness.rulesOf(policy, heuristic)
+    }
+    prepared.set(stored, ready)
+  }
+  return ready
+}
 
 /** The stored response's policy, revived once per stored object. @internal */
-export const policyOf = (stored: Response): Freshness.Policy => {
-  let policy = policies.get(stored)
-  if (policy === undefined) {
-    policy = Freshness.fromObject(stored.policy)
-    policies.set(stored, policy)
-  }
-  return policy
-}
+export const policyOf = (stored: Response): Freshness.Policy => prepare(stored, 0).policy
+
+/** The stored response's freshness at `now`. @internal */
+export const freshnessOf = (stored: Response, now: number, heuristic: number): Freshness.Freshness =>
+  Freshness.freshnessAt(prepare(stored, heuristic).rules, now)
 
 /** Headers a cache adds or the platform sets itself: never replayed from the store. */
 const NOT_REPLAYED = new Set(["content-length", "content-type", "set-cookie", "transfer-encoding"])
@@ -103,31 +135,26 @@ export const notModifiedResponse = (
 
 /**
  * The stored response as served at `now`: its headers without hop-by-hop
- * ones and without the tag header, `Age` and `Date` brought up to date, and
- * `extra` (e.g. `Cache-Status`) added; a 304 when the request's conditionals
- * match.
+ * ones, `Age` brought up to date, and `extra` (e.g. `Cache-Status`) added; a
+ * 304 when the request's conditionals match.
  * @internal
  */
 export const serve = (
   stored: Response,
   now: number,
   requestHeaders: Readonly<Record<string, string | undefined>>,
-  tagHeader: string | undefined,
+  heuristic: number,
   extra: Record<string, string>
 ): HttpServerResponse.HttpServerResponse => {
-  const policy = policyOf(stored)
-  const current = Freshness.at(now, () => policy.responseHeaders()) as Record<string, string>
-  if (notModified(requestHeaders, current)) return notModifiedResponse(current, extra)
-  const headers: Record<string, string> = {}
-  for (const name in current) {
-    if (!NOT_REPLAYED.has(name) && name !== tagHeader) headers[name] = current[name]
-  }
-  Object.assign(headers, extra)
-  const status = Freshness.statusOf(policy)
-  const contentType = current["content-type"]
-  const served = contentType === undefined && stored.body.length === 0
-    ? HttpServerResponse.empty({ status, headers })
-    : HttpServerResponse.uint8Array(stored.body, { status, headers, contentType })
+  const ready = prepare(stored, heuristic)
+  const headers: Record<string, string> = { ...ready.headers, ...extra }
+  headers["age"] = String(Math.max(0, Math.round(Freshness.freshnessAt(ready.rules, now).age)))
+  if (notModified(requestHeaders, headers)) return notModifiedResponse(headers, extra)
+  const served = ready.contentType === undefined && stored.body.length === 0
+    ? HttpServerResponse.empty({ status: ready.status, headers })
+    : ready.contentType === undefined
+    ? HttpServerResponse.uint8Array(stored.body, { status: ready.status, headers })
+    : HttpServerResponse.uint8Array(stored.body, { status: ready.status, headers, contentType: ready.contentType })
   return stored.setCookies.length === 0
     ? served
     : HttpServerResponse.mergeCookies(served, Cookies.fromSetCookie(stored.setCookies))
