@@ -26,7 +26,9 @@ const main = async () => {
   const reader = ManagedRuntime.make(layer)
   const batches = Array.from({ length: BATCHES }, (_, b) => Array.from({ length: 100 }, (_, i) => `b${b}:${i}`))
   for (const keys of batches) {
-    await writer.runPromise(Effect.forEach(keys, (key, i) => Cache.set(key, ProfileSchema, profile(i)), { discard: true }))
+    await writer.runPromise(
+      Effect.forEach(keys, (key, i) => Cache.set(key, ProfileSchema, profile(i)), { discard: true })
+    )
   }
   const never = () => Effect.die("a miss")
   for (const keys of batches.slice(0, 50)) await reader.runPromise(Cache.getOrComputeMany(keys, ProfileSchema, never))
@@ -45,7 +47,9 @@ const main = async () => {
   let total = 0
   cpu.samples!.forEach((id, i) => {
     const node = byId.get(id)!
-    const name = `${node.callFrame.functionName || "(anonymous)"} ${node.callFrame.url.split("/").slice(-2).join("/")}:${node.callFrame.lineNumber}`
+    const name = `${node.callFrame.functionName || "(anonymous)"} ${
+      node.callFrame.url.split("/").slice(-2).join("/")
+    }:${node.callFrame.lineNumber}`
     const dt = cpu.timeDeltas![i] ?? 0
     self.set(name, (self.get(name) ?? 0) + dt)
     total += dt
