@@ -11,7 +11,7 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Cache, Validate } from "@layercake/core"
+import { Cache } from "@layercake/core"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -22,53 +22,8 @@ import * as Body from "./http/body.js"
 import * as CacheControl from "./http/cacheControl.js"
 import * as Freshness from "./http/freshness.js"
 import * as Keys from "./http/keys.js"
+import { type Settings, settingsOf } from "./http/settings.js"
 import * as Stored from "./http/stored.js"
-
-const MODULE = "HttpCache"
-
-interface Settings {
-  readonly keyPrefix: string
-  readonly maxBodyBytes: number
-  readonly tagHeader: string | undefined
-  readonly generateEtag: boolean
-  readonly heuristic: number
-  readonly storeSetCookie: boolean
-  readonly keepForRevalidation: number
-  readonly maxTtl: number
-  readonly passTtl: number
-  readonly name: string
-}
-
-const settingsOf = (options: Api.Options): Settings => ({
-  keyPrefix: options.keyPrefix === undefined ? "http" : Validate.nonEmptyString(MODULE, "keyPrefix", options.keyPrefix),
-  maxBodyBytes: options.maxBodyBytes === undefined
-    ? 1024 * 1024
-    : Validate.integer(MODULE, "maxBodyBytes", options.maxBodyBytes, 0, 2 ** 31),
-  tagHeader: options.tagHeader === false
-    ? undefined
-    : options.tagHeader === undefined
-    ? "cache-tag"
-    : Validate.nonEmptyString(MODULE, "tagHeader", options.tagHeader).toLowerCase(),
-  generateEtag: options.generateEtag === undefined
-    ? false
-    : Validate.boolean(MODULE, "generateEtag", options.generateEtag),
-  heuristic: options.heuristicFreshness === undefined
-    ? 0
-    : Validate.fraction(MODULE, "heuristicFreshness", options.heuristicFreshness),
-  storeSetCookie: options.storeSetCookie === undefined
-    ? false
-    : Validate.boolean(MODULE, "storeSetCookie", options.storeSetCookie),
-  keepForRevalidation: Validate.optionalDuration(
-    MODULE,
-    "keepForRevalidation",
-    options.keepForRevalidation,
-    3_600_000,
-    { zero: true }
-  ),
-  maxTtl: Validate.optionalDuration(MODULE, "maxTtl", options.maxTtl, 86_400_000),
-  passTtl: Validate.optionalDuration(MODULE, "passTtl", options.passTtl, 5_000, { zero: true }),
-  name: options.name === undefined ? "layercake" : Validate.nonEmptyString(MODULE, "name", options.name)
-})
 
 /** Statuses a shared cache stores (RFC 9110 §15.1 heuristically cacheable, plus explicit freshness); no 206: ranges are not cached. */
 const STORABLE_STATUS = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501])
