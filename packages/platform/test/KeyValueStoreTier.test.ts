@@ -1,6 +1,6 @@
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
 import { assert, describe, it } from "@effect/vitest"
-import { CacheTier } from "@layercake/core"
+import { Cache, CacheTier } from "@layercake/core"
 import * as Conformance from "@layercake/core/testing/conformance"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -55,4 +55,33 @@ describe("KeyValueStoreTier", () => {
       yield* tier.invalidateTags(["t"], 0)
       assert.isUndefined(yield* tier.get("k", Schema.String))
     }).pipe(provide))
+})
+
+describe("KeyValueStoreTier: values JSON would change", () => {
+  it.effect("are refused with an Encode error, and the key's older entry is gone; through a Cache, set fails with a ParseError", () =>
+    Effect.gen(function*() {
+      const tier = yield* CacheTier.CacheTier
+      const store = yield* KeyValueStore.KeyValueStore
+      const entry = (value: number): CacheTier.Entry<number> => ({
+        value,
+        schema: Schema.Number,
+        createdAt: 0,
+        freshUntil: 1000,
+        staleUntil: 2000,
+        tags: [],
+        negative: false
+      })
+      yield* tier.set("k", entry(1))
+      const error = yield* Effect.flip(tier.set("k", entry(Number.NaN)))
+      assert.strictEqual(error.reason, "Encode")
+      assert.include(String(error.cause), "JSON")
+      assert.isTrue(Option.isNone(yield* store.get("~entry:k")))
+      const cache = yield* Cache.make({ namespace: "json" }).pipe(Effect.provideService(CacheTier.CacheTier, tier))
+      const failure = yield* Effect.flip(cache.set("n", Schema.Number, Number.POSITIVE_INFINITY))
+      assert.strictEqual(failure._tag, "ParseError")
+      assert.deepStrictEqual(yield* cache.get("n", Schema.Number), Option.none())
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(KeyValueStoreTier.layer().pipe(Layer.provideMerge(KeyValueStore.layerMemory)))
+    ))
 })

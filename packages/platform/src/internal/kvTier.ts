@@ -5,7 +5,7 @@
  * @internal
  */
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
-import { CacheTier } from "@layercake/core"
+import { CacheTier, Validate } from "@layercake/core"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -152,6 +152,12 @@ export const make = (
         if (Either.isLeft(encoded)) {
           yield* store.remove(ENTRY + key).pipe(Effect.ignore)
           return yield* Effect.fail(fail("set", "Encode")(encoded.left))
+        }
+        // JSON would store something else (NaN as null, a Date as a string): refuse it, never store it changed
+        const problem = Validate.jsonProblem(encoded.right)
+        if (problem !== undefined) {
+          yield* store.remove(ENTRY + key).pipe(Effect.ignore)
+          return yield* Effect.fail(fail("set", "Encode")(`the value does not survive JSON: ${problem}`))
         }
         if (now >= entry.staleUntil) {
           yield* store.remove(ENTRY + key).pipe(Effect.mapError(fail("set", "Unavailable")))
