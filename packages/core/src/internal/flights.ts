@@ -60,8 +60,15 @@ const startFlight = (
         mayCacheFailure
       ))
     if (!joined.started) return Effect.succeed(joined)
-    return Effect.map(FiberSet.run(state.fibers, runFlight(state, joined.flight, request, kind)), (started) => {
-      joined.flight.fiber = started
+    const flight = runFlight(state, joined.flight, request, kind)
+    // A refresh waits its turn behind the caller it serves. A compute starts at once, in this JavaScript
+    // turn: scheduled, it would start only after every caller launched with it (a stampede's thousand
+    // `runPromise`s), and an instant compute would pay a scheduler hop per miss.
+    const started = kind === "refresh"
+      ? FiberSet.run(state.fibers, flight)
+      : Effect.map(FiberSet.runtime(state.fibers)<any>(), (run) => run(flight, { immediate: true }))
+    return Effect.map(started, (fiber) => {
+      joined.flight.fiber = fiber
       return joined
     })
   })
