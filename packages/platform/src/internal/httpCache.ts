@@ -7,6 +7,7 @@
  * @internal
  */
 import * as Cookies from "@effect/platform/Cookies"
+import * as PlatformHeaders from "@effect/platform/Headers"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -100,7 +101,7 @@ class Exchange<E, R> {
       if (!(CONDITIONALS as ReadonlyArray<string>).includes(name)) headers[name] = this.headers[name]!
     }
     Object.assign(headers, extra)
-    const request = this.request.modify({ headers: headers as any })
+    const request = this.request.modify({ headers: PlatformHeaders.fromInput(headers) })
     return Effect.provideService(this.app, HttpServerRequest.HttpServerRequest, request) as any
   }
 
@@ -113,7 +114,7 @@ class Exchange<E, R> {
   }
 
   /** The request's view of the policy: what storability and revalidation need, no other header. */
-  policyRequest(fields: ReadonlyArray<string>): Record<string, any> {
+  policyRequest(fields: ReadonlyArray<string>): Freshness.Request {
     const headers: Record<string, string> = { host: this.target.url.host }
     for (const name of ["cache-control", "pragma", ...fields]) {
       const value = this.headers[name]
@@ -255,7 +256,7 @@ class Exchange<E, R> {
       if (settings.generateEtag && headers["etag"] === undefined) headers["etag"] = Body.weakEtag(bytes)
       const responseFields = Keys.varyOf(headers["vary"])
       const policy = Freshness.make(
-        this.policyRequest(responseFields) as any,
+        this.policyRequest(responseFields),
         { status: response.status, headers },
         now
       )
@@ -361,7 +362,7 @@ class Exchange<E, R> {
     const keep = (fetched: Fetched) =>
       write ? this.keepIfCurrent(key, fetched.stored, fetched) : Effect.succeed(fetched)
     const policy = Stored.policyOf(stored)
-    const policyRequest = this.policyRequest(Keys.varyOf(Freshness.headersOf(policy)["vary"])) as any
+    const policyRequest = this.policyRequest(Keys.varyOf(Freshness.headersOf(policy)["vary"]))
     const validators = Freshness.at(this.now, () => policy.revalidationHeaders(policyRequest))
     const conditional: Record<string, string> = {}
     for (const name of CONDITIONALS) if (validators[name] !== undefined) conditional[name] = validators[name] as string

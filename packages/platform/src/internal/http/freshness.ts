@@ -30,6 +30,9 @@ export const at = <A>(now: number, f: () => A): A => {
 /** @internal */
 export type Policy = CachePolicy
 
+/** The request as a policy sees it. @internal */
+export type Request = CachePolicy.Request
+
 /** @internal */
 export type Headers = Record<string, string>
 
