@@ -60,9 +60,12 @@ const scopedTier = (
 ): Effect.Effect<CacheTier.CacheTier, never, Scope.Scope> =>
   Effect.map(Layer.build(FileSystemTier.layer({ directory, ...options })), Context.get(CacheTier.CacheTier))
 
-/** The real bytes in the directory: every file's size. */
+/** The real bytes in the directory: every file's size (a file the sweep removes meanwhile counts 0). */
 const directoryBytes = (directory: string) =>
-  fs.readdirSync(directory).reduce((sum, name) => sum + fs.statSync(path.join(directory, name)).size, 0)
+  fs.readdirSync(directory).reduce(
+    (sum, name) => sum + (fs.statSync(path.join(directory, name), { throwIfNoEntry: false })?.size ?? 0),
+    0
+  )
 
 /** Waits (real time, for the sweep fiber's file IO; the Clock is not moved) until `check` holds. */
 const eventually = (what: string, check: () => boolean): Effect.Effect<void> =>
