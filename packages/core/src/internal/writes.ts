@@ -33,6 +33,21 @@ export const newEntry = <A>(
   schema: Schema.Schema<A, any>,
   policy: Lifecycle.Policy
 ): Effect.Effect<Entry<A> | undefined> => {
+  const planned = plan(state, value, policy)
+  if (planned === undefined || Effect.isEffect(planned)) return planned ?? Effect.succeed(undefined)
+  return build(state, value, schema, planned.ttl, planned.tags, false, policy)
+}
+
+/**
+ * The ttl and tags of a value under `policy`: `undefined` when nothing is to
+ * be stored (a `ttl` function that gives `0`), the log of the failure when a
+ * `ttl` or `tags` function throws or gives something unusable.
+ */
+const plan = (
+  state: CacheState,
+  value: unknown,
+  policy: Lifecycle.Policy
+): { readonly ttl: number; readonly tags: ReadonlyArray<string> } | Effect.Effect<undefined> | undefined => {
   let ttl: number
   let tags: ReadonlyArray<string>
   try {
@@ -47,8 +62,7 @@ export const newEntry = <A>(
       undefined
     )
   }
-  if (ttl === 0) return Effect.succeed(undefined)
-  return build(state, value, schema, ttl, tags, false, policy)
+  return ttl === 0 ? undefined : { ttl, tags }
 }
 
 /** The entry of a cached failure (negative caching). @internal */
@@ -73,15 +87,28 @@ const build = <A>(
   policy: Lifecycle.Policy
 ): Effect.Effect<Entry<A>> =>
   Effect.clockWith((clock) => {
-    const make = (factor: number): Entry<A> => {
-      const now = clock.unsafeCurrentTimeMillis()
-      const lifetime = Lifecycle.lifetime(now, ttl, policy, factor)
-      const createdAt = tags.length === 0 ? now : stampWrite(state, now)
-      return { value, schema, ...lifetime, createdAt, tags, negative }
-    }
+    const make = (factor: number) =>
+      entryAt(state, value, schema, ttl, tags, negative, policy, clock.unsafeCurrentTimeMillis(), factor)
     if (policy.jitter === 0 || negative) return Effect.sync(() => make(1))
     return Effect.map(state.random.next, (random) => make(1 - policy.jitter * random))
   })
+
+/** The entry of `value` written at `now`, its lifetime scaled by the jitter `factor`. */
+const entryAt = <A>(
+  state: CacheState,
+  value: A,
+  schema: Schema.Schema<A, any>,
+  ttl: number,
+  tags: ReadonlyArray<string>,
+  negative: boolean,
+  policy: Lifecycle.Policy,
+  now: number,
+  factor: number
+): Entry<A> => {
+  const lifetime = Lifecycle.lifetime(now, ttl, policy, factor)
+  const createdAt = tags.length === 0 ? now : stampWrite(state, now)
+  return { value, schema, ...lifetime, createdAt, tags, negative }
+}
 
 /** Writes to every tier (a failure: every tier that keeps failures), logging what fails. @internal */
 export const write = (state: CacheState, fullKey: string, entry: Entry<any>): Effect.Effect<void> =>
@@ -110,20 +137,30 @@ const setEverywhere = (
   entry: Entry<any>,
   onError: (member: number, error: TierError) => void
 ): Effect.Effect<void> =>
-  Effect.clockWith((clock) => {
-    const now = clock.unsafeCurrentTimeMillis()
-    let rest: Effect.Effect<void> | undefined = undefined
-    state.members.forEach((member, index) => {
-      const written = member.sync !== undefined ? member.sync.set(fullKey, entry, now) : member.set(fullKey, entry)
-      if (written === undefined) return
-      const step = Effect.catchAll(written, (error) => {
-        onError(index, error)
-        return logTierError(error, member)
-      })
-      rest = rest === undefined ? step : Effect.zipRight(rest, step)
+  Effect.clockWith((clock) =>
+    setEverywhereAt(state, fullKey, entry, onError, clock.unsafeCurrentTimeMillis()) ?? Effect.void
+  )
+
+/** `setEverywhere` at `now`, run at once: `undefined` when every tier was written synchronously and none failed. */
+const setEverywhereAt = (
+  state: CacheState,
+  fullKey: string,
+  entry: Entry<any>,
+  onError: (member: number, error: TierError) => void,
+  now: number
+): Effect.Effect<void> | undefined => {
+  let rest: Effect.Effect<void> | undefined = undefined
+  state.members.forEach((member, index) => {
+    const written = member.sync !== undefined ? member.sync.set(fullKey, entry, now) : member.set(fullKey, entry)
+    if (written === undefined) return
+    const step = Effect.catchAll(written, (error) => {
+      onError(index, error)
+      return logTierError(error, member)
     })
-    return rest ?? Effect.void
+    rest = rest === undefined ? step : Effect.zipRight(rest, step)
   })
+  return rest
+}
 
 /**
  * The schema's encoding of `value`; Schema code that throws is a `ParseError`
@@ -159,51 +196,14 @@ export const set = <A>(
   value: A,
   options: SetOptions<A> | undefined
 ): Effect.Effect<void, ParseResult.ParseError> =>
-  Effect.suspend(() => {
+  Effect.clockWith((clock) => {
     Validate.checkKey("key", key)
     const policy = state.policy(options)
     const encoded = encodeGuarded(schema, value)
     if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
     const fullKey = state.prefix + key
-    return Effect.flatMap(newEntry(state, value, schema, policy), (entry) => {
-      const encodeErrors: Array<TierError> = []
-      const failed: Array<readonly [number, TierError]> = []
-      const deleted = forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError)
-      const stored = entry === undefined
-        ? deleted
-        : setEverywhere(state, fullKey, entry, (index, error) => {
-          state.tierError(index)
-          if (error.reason === "Encode") encodeErrors.push(error)
-          else failed.push([index, error])
-        })
-      // a tier that missed the write may keep the old value: delete it there, retrying until it lands
-      const afterFailures = Effect.suspend(() => {
-        if (failed.length === 0 && encodeErrors.length === 0) return Effect.void
-        const retried = Effect.forEach(failed, ([index, error]) =>
-          retryLater(
-            state,
-            state.members[index],
-            `the set of "${fullKey}"`,
-            [fullKey],
-            (member) => member.delete([fullKey]),
-            error
-          ), { discard: true })
-        if (encodeErrors.length === 0) return retried
-        const reasons = encodeErrors.map((error) => error.message).join("; ")
-        return retried.pipe(
-          Effect.zipRight(deleted),
-          Effect.zipRight(Effect.fail(parseError(schema, value, `a tier cannot store this value: ${reasons}`)))
-        )
-      })
-      const written = Effect.zipRight(
-        Effect.suspend(() => {
-          state.inflight.discardKeysNow([fullKey])
-          return stored
-        }),
-        afterFailures
-      )
-      if (Option.isNone(state.bus)) return written
-      return written.pipe(
+    const announced = (written: Effect.Effect<void, ParseResult.ParseError>) =>
+      Option.isNone(state.bus) ? written : written.pipe(
         Effect.ensuring(
           publish(state, {
             _tag: "KeysInvalidated",
@@ -214,5 +214,64 @@ export const set = <A>(
           })
         )
       )
-    })
+    const planned = plan(state, value, policy)
+    // the usual case, a plain ttl without jitter: the entry and the in-process writes in this step
+    if (planned !== undefined && !Effect.isEffect(planned) && policy.jitter === 0) {
+      const now = clock.unsafeCurrentTimeMillis()
+      const entry = entryAt(state, value, schema, planned.ttl, planned.tags, false, policy, now, 1)
+      return announced(store(state, fullKey, schema, value, entry, now))
+    }
+    return announced(Effect.flatMap(
+      planned === undefined || Effect.isEffect(planned)
+        ? planned ?? Effect.succeed(undefined)
+        : build(state, value, schema, planned.ttl, planned.tags, false, policy),
+      (entry) =>
+        Effect.clockWith((clock) => store(state, fullKey, schema, value, entry, clock.unsafeCurrentTimeMillis()))
+    ))
   })
+
+/**
+ * Writes `entry` to every tier (deletes the key everywhere when it is
+ * `undefined`), after discarding computes of the key in flight. A tier that
+ * missed the write may keep the old value: it is deleted there, retrying
+ * until it lands. A tier that cannot encode the value fails the `set`.
+ */
+const store = <A>(
+  state: CacheState,
+  fullKey: string,
+  schema: Schema.Schema<A, any>,
+  value: A,
+  entry: Entry<A> | undefined,
+  now: number
+): Effect.Effect<void, ParseResult.ParseError> => {
+  const deleted = () => forEachMember(state.members, (member) => member.delete([fullKey]), state.tierError)
+  state.inflight.discardKeysNow([fullKey])
+  if (entry === undefined) return deleted()
+  const encodeErrors: Array<TierError> = []
+  const failed: Array<readonly [number, TierError]> = []
+  const pending = setEverywhereAt(state, fullKey, entry, (index, error) => {
+    state.tierError(index)
+    if (error.reason === "Encode") encodeErrors.push(error)
+    else failed.push([index, error])
+  }, now)
+  const afterFailures = Effect.suspend(() => {
+    if (failed.length === 0 && encodeErrors.length === 0) return Effect.void
+    const retried = Effect.forEach(failed, ([index, error]) =>
+      retryLater(
+        state,
+        state.members[index],
+        `the set of "${fullKey}"`,
+        [fullKey],
+        (member) => member.delete([fullKey]),
+        error
+      ), { discard: true })
+    if (encodeErrors.length === 0) return retried
+    const reasons = encodeErrors.map((error) => error.message).join("; ")
+    return retried.pipe(
+      Effect.zipRight(deleted()),
+      Effect.zipRight(Effect.fail(parseError(schema, value, `a tier cannot store this value: ${reasons}`)))
+    )
+  })
+  if (pending !== undefined) return Effect.zipRight(pending, afterFailures)
+  return failed.length === 0 && encodeErrors.length === 0 ? Effect.void : afterFailures
+}
