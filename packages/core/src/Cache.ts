@@ -4,6 +4,10 @@
  * stale-while-revalidate, stale-if-error, soft and hard timeouts, negative
  * caching), tags, namespaces and cross-instance invalidation.
  *
+ * Long because it is the service's whole public surface (its options, stats,
+ * accessors, `cached` and the TTL presets), mostly documentation; the code is
+ * in `internal/` (`readPath`, `flights`, `batch`, `writes`, `invalidation`).
+ *
  * @since 0.1.0
  */
 import * as Config from "effect/Config"

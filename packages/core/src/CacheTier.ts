@@ -7,6 +7,11 @@
  * what to do with it. To write a tier of your own, see docs/writing-a-tier.md
  * and run the conformance suite of `@layercake/core/testing/conformance` over it.
  *
+ * The module is long because it is the whole surface a tier author reads: the
+ * contract, `stack`, the middleware (`withTimeout`, `withRetry`,
+ * `withCircuitBreaker`) and `withPolicy`, each documented here; their code is
+ * in `internal/` (`stack.ts`, `tierMiddleware.ts`, `placement.ts`).
+ *
  * @since 0.1.0
  */
 import type * as Context from "effect/Context"

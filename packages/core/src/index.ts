@@ -27,3 +27,8 @@ export * as DistributedLock from "./DistributedLock.js"
  * @since 0.1.0
  */
 export * as CachedRequestResolver from "./CachedRequestResolver.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.js"

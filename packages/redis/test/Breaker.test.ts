@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
+import { CircuitBreaker } from "@layercake/core"
 import * as Effect from "effect/Effect"
-import { Breaker } from "../src/internal/breaker.js"
 
 const make = () => {
   const events: Array<string> = []
-  const breaker = new Breaker({ failureThreshold: 3, openForMillis: 1_000 }, {
+  const breaker = CircuitBreaker.make({ failureThreshold: 3, openForMillis: 1_000 }, {
     opened: (failures) => Effect.sync(() => void events.push(`opened after ${failures}`)),
     closed: Effect.sync(() => void events.push("closed"))
   })

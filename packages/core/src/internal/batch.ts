@@ -6,6 +6,7 @@ import type { CacheTier as Tier, Entry } from "../CacheTier.js"
 import type { ComputeTimeoutError } from "./errors.js"
 import * as Flights from "./flights.js"
 import * as Lifecycle from "./lifecycle.js"
+import * as ReadPath from "./readPath.js"
 import * as Stack from "./stack.js"
 import type { CacheState } from "./state.js"
 import { span } from "./tracing.js"
@@ -77,20 +78,7 @@ export const getMany = <A>(
     const fullKeys = keys.map((key) => state.prefix + key)
     return Effect.map(readBatch(state, fullKeys, schema, clock.unsafeCurrentTimeMillis()), (found) => {
       const now = clock.unsafeCurrentTimeMillis()
-      return found.map((entry) => {
-        switch (Lifecycle.classify(entry, now, state.defaults, Infinity)) {
-          case "Fresh":
-          case "RefreshDue":
-            state.counters.incr("hits")
-            return Option.some(entry!.value)
-          case "StaleWhileRevalidate":
-            state.counters.incr("staleHits")
-            return Option.some(entry!.value)
-          default:
-            state.counters.incr("misses")
-            return Option.none()
-        }
-      })
+      return found.map((entry) => ReadPath.answerOfGet(state, entry, now))
     })
   }).pipe(span("layercake.getMany", { "cache.namespace": state.namespace, "cache.batch_size": keys.length }))
 

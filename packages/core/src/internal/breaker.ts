@@ -1,47 +1,13 @@
 /**
- * A circuit breaker: after `failureThreshold` consecutive failures the circuit
- * opens and calls are rejected at once for `openFor`; then one call goes
- * through as a probe (the others are still rejected): its success closes the
- * circuit, its failure opens it again for `openFor`. Nothing but the probe
- * closes it.
- *
- * Ported from `@layercake/redis` (its `internal/breaker.ts`), which keeps its
- * own copy: the Redis tier reports outcomes from promise callbacks, per
- * Cluster node. Keep the two in step; the late-success rule below was a real
- * bug there (a success admitted before the circuit opened closed it again,
- * and the breaker flapped against a store that was still down).
- *
- * The state changes are synchronous; the time of each change is given by the
- * caller, read from the Effect `Clock`. The returned effects are the logs of
- * transitions.
+ * The state machine of `CircuitBreaker` (see that module).
  *
  * @internal
  */
 import type * as Effect from "effect/Effect"
+import type { Admission, CircuitBreaker, Events, Options, State } from "../CircuitBreaker.js"
 
 /** @internal */
-export interface Options {
-  readonly failureThreshold: number
-  readonly openForMillis: number
-}
-
-/** @internal */
-export interface Events {
-  readonly opened: (failures: number) => Effect.Effect<void>
-  readonly closed: Effect.Effect<void>
-}
-
-/** @internal */
-export type State = "Closed" | "Open" | "HalfOpen"
-
-/**
- * What `admit` decides for a call: run it, run it as the probe, or reject it.
- * @internal
- */
-export type Admission = "Run" | "Probe" | "Reject"
-
-/** @internal */
-export class Breaker {
+export class Breaker implements CircuitBreaker {
   private failures = 0
   /** Set while the circuit is open (or half open). */
   private openUntil: number | undefined = undefined

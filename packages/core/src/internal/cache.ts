@@ -92,7 +92,7 @@ class CacheImpl implements Api.Cache {
     computeMissing: (keys: ReadonlyArray<string>) => Effect.Effect<Api.Computed<A>, E, R>,
     options?: Api.EntryOptions<NoInfer<A>, any> | ((key: string) => Api.EntryOptions<NoInfer<A>, any> | undefined)
   ): Effect.Effect<ReadonlyArray<Option.Option<A>>, E | ComputeTimeoutError, R> {
-    return Batch.getOrComputeMany(this.state, keys, schema, computeMissing, options as any)
+    return Batch.getOrComputeMany(this.state, keys, schema, computeMissing, options)
   }
 
   refresh<A, I, E, R>(

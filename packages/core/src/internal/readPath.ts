@@ -146,6 +146,22 @@ const decide = <A>(
   }
 }
 
+/** What `get` answers for what the tiers gave at `now`, counted: the value while fresh or stale within `staleWhileRevalidate`. @internal */
+export const answerOfGet = <A>(state: CacheState, found: Entry<A> | undefined, now: number): Option.Option<A> => {
+  switch (Lifecycle.classify(found, now, state.defaults, Infinity)) {
+    case "Fresh":
+    case "RefreshDue":
+      state.counters.incr("hits")
+      return Option.some(found!.value)
+    case "StaleWhileRevalidate":
+      state.counters.incr("staleHits")
+      return Option.some(found!.value)
+    default:
+      state.counters.incr("misses")
+      return Option.none()
+  }
+}
+
 /** `get`: the value while fresh, or stale within `staleWhileRevalidate`; starts nothing. @internal */
 export const get = <A>(
   state: CacheState,
@@ -169,20 +185,7 @@ export const getIn = <A>(
     return Effect.succeed(Option.some(first.value))
   }
   const read = readOn(state, first, fullKey, schema, undefined, now)
-  const classify = (found: Entry<A> | undefined): Option.Option<A> => {
-    switch (Lifecycle.classify(found, clock.unsafeCurrentTimeMillis(), state.defaults, Infinity)) {
-      case "Fresh":
-      case "RefreshDue":
-        state.counters.incr("hits")
-        return Option.some(found!.value)
-      case "StaleWhileRevalidate":
-        state.counters.incr("staleHits")
-        return Option.some(found!.value)
-      default:
-        state.counters.incr("misses")
-        return Option.none()
-    }
-  }
+  const classify = (found: Entry<A> | undefined) => answerOfGet(state, found, clock.unsafeCurrentTimeMillis())
   const decided = Effect.isEffect(read) ? Effect.map(read, classify) : Effect.sync(() => classify(read))
   return traced(fiber.currentTracer, decided, "layercake.get", {
     "cache.namespace": state.namespace,

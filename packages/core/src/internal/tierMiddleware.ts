@@ -22,7 +22,8 @@ import type {
   RetryOptions,
   TimeoutOptions
 } from "../CacheTier.js"
-import { type Admission, Breaker } from "./breaker.js"
+import type { Admission } from "../CircuitBreaker.js"
+import { Breaker } from "./breaker.js"
 import { TierError, type TierOperation } from "./errors.js"
 import { isStack, make, membersOf, tag } from "./tier.js"
 import * as Validate from "./validate.js"

@@ -4,6 +4,10 @@
  * freshness and the request allow, or go to the origin — coalesced per key —
  * and store what RFC 9111 lets a shared cache store.
  *
+ * One request's path, read top to bottom in `Exchange`; the pieces it uses
+ * (directives, freshness, keys, bodies, what is stored, the options) are the
+ * modules of `http/`.
+ *
  * @internal
  */
 import * as Cookies from "@effect/platform/Cookies"
@@ -102,7 +106,11 @@ class Exchange<E, R> {
     }
     Object.assign(headers, extra)
     const request = this.request.modify({ headers: PlatformHeaders.fromInput(headers) })
-    return Effect.provideService(this.app, HttpServerRequest.HttpServerRequest, request) as any
+    return Effect.provideService(this.app, HttpServerRequest.HttpServerRequest, request) as Effect.Effect<
+      HttpServerResponse.HttpServerResponse,
+      E,
+      R
+    >
   }
 
   /** The app for the request as it came, nothing stored. */
@@ -175,7 +183,8 @@ class Exchange<E, R> {
       return fetched.stored
     })
     return Effect.flatMap(
-      this.cache.getOrCompute(flightKey, Stored.Stored, compute, options as any) as Effect.Effect<Stored.Stored, E, R>,
+      // no ComputeTimeoutError: the flights' hardTimeout is infinite (see `flightOptions`)
+      this.cache.getOrCompute(flightKey, Stored.Stored, compute, options) as Effect.Effect<Stored.Stored, E, R>,
       (stored) => own !== undefined ? Effect.succeed(own) : onJoined(stored)
     )
   }

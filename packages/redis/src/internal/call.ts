@@ -4,12 +4,11 @@
  *
  * @internal
  */
-import { CacheTier } from "@layercake/core"
+import { CacheTier, CircuitBreaker } from "@layercake/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { Activity } from "./activity.js"
-import { type Admission, Breaker } from "./breaker.js"
 import { Deadlines, type Expiring } from "./deadlines.js"
 
 type Operation = CacheTier.TierError["operation"]
@@ -96,14 +95,14 @@ export const begin = <Arg, R>(start: Start<Arg, R>, arg: Arg, receiver: Receiver
 /** @internal */
 export const makeCalls = ({ activity, breaker: breakerOptions, name, operationTimeout }: CallOptions): Calls => {
   /** One breaker per Redis node a call names (a Cluster master), and one for calls that name none. */
-  const breakers = new Map<string, Breaker>()
-  const breakerOf = (node: string | undefined): Breaker | undefined => {
+  const breakers = new Map<string, CircuitBreaker.CircuitBreaker>()
+  const breakerOf = (node: string | undefined): CircuitBreaker.CircuitBreaker | undefined => {
     if (breakerOptions === undefined) return undefined
     const id = node ?? ""
     let breaker = breakers.get(id)
     if (breaker === undefined) {
       const which = node === undefined ? "" : ` (node ${node})`
-      breaker = new Breaker(breakerOptions, {
+      breaker = CircuitBreaker.make(breakerOptions, {
         opened: (failures) =>
           Effect.logWarning(
             `layercake: Redis tier "${name}"${which} circuit opened after ${failures} failures; skipping it for ${breakerOptions.openForMillis} ms`
@@ -136,9 +135,9 @@ export const makeCalls = ({ activity, breaker: breakerOptions, name, operationTi
 
   /** Reports the end of a call to the breaker; the result, after the log of a transition if any. */
   const settle = <A>(
-    breaker: Breaker | undefined,
+    breaker: CircuitBreaker.CircuitBreaker | undefined,
     clock: Clock.Clock,
-    admission: Admission,
+    admission: CircuitBreaker.Admission,
     result: Either.Either<A, CacheTier.TierError>,
     node: string | undefined,
     startedAt: number
@@ -172,12 +171,12 @@ export const makeCalls = ({ activity, breaker: breakerOptions, name, operationTi
     readonly startedAt = performance.now()
 
     constructor(
-      readonly breaker: Breaker | undefined,
+      readonly breaker: CircuitBreaker.CircuitBreaker | undefined,
       /** Dropped once done: the deadline queue keeps a finished call until its sweep, not the fiber it resumed. */
       private resume: Resume<A> | undefined,
       readonly clock: Clock.Clock,
       readonly operation: Operation,
-      readonly admission: Admission,
+      readonly admission: CircuitBreaker.Admission,
       private map: ((reply: R) => A) | undefined,
       readonly node: string | undefined
     ) {}
@@ -204,13 +203,13 @@ export const makeCalls = ({ activity, breaker: breakerOptions, name, operationTi
   }
 
   const liveCall = <Arg, R, A>(
-    breaker: Breaker | undefined,
+    breaker: CircuitBreaker.CircuitBreaker | undefined,
     clock: Clock.Clock,
     operation: Operation,
     start: Start<Arg, R>,
     arg: Arg,
     map: (reply: R) => A,
-    admission: Admission,
+    admission: CircuitBreaker.Admission,
     node: string | undefined
   ) =>
     Effect.async<A, CacheTier.TierError>((resume) => {
@@ -221,13 +220,13 @@ export const makeCalls = ({ activity, breaker: breakerOptions, name, operationTi
 
   /** With any other clock (a `TestClock`): the same bound through `Effect.timeout`, so that clock decides. */
   const clockCall = <Arg, R, A>(
-    breaker: Breaker | undefined,
+    breaker: CircuitBreaker.CircuitBreaker | undefined,
     clock: Clock.Clock,
     operation: Operation,
     start: Start<Arg, R>,
     arg: Arg,
     map: (reply: R) => A,
-    admission: Admission,
+    admission: CircuitBreaker.Admission,
     node: string | undefined
   ) => {
     const startedAt = performance.now()
